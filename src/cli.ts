@@ -1,0 +1,67 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './gateway/config.js';
+import { startGateway } from './gateway/server.js';
+
+const USAGE = `Usage:
+  portvakt serve                     the gateway, configured by environment (see README)
+  portvakt sandbox                   the whole system-user world on this machine (npm start)
+  portvakt token --org <orgno> [--scope <scope>]
+                                     a sandbox system-user token on stdout`;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+/** Stop accepting on SIGTERM/SIGINT, let in-flight requests finish, exit 0. */
+function onShutdown(close: () => Promise<void>) {
+  const stop = () => {
+    close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+async function serve() {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) fail(`portvakt serve: invalid configuration: ${err.message}`);
+    throw err;
+  }
+  const gateway = await startGateway(config);
+  onShutdown(gateway.close);
+}
+
+async function main(argv: string[]) {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return serve();
+    case 'sandbox': {
+      const { runSandbox } = await import('./sandbox/run.js');
+      const sandbox = await runSandbox(rest);
+      return onShutdown(sandbox.close);
+    }
+    case 'token': {
+      const { values } = parseArgs({ args: rest, options: { org: { type: 'string' }, scope: { type: 'string' } } });
+      const { tokenCommand } = await import('./sandbox/token-command.js');
+      return tokenCommand(values);
+    }
+    case undefined:
+    case '-h':
+    case '--help':
+      process.stdout.write(`${USAGE}\n`);
+      return;
+    default:
+      fail(`portvakt: unknown command "${command}"\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  fail(`portvakt: ${err instanceof Error ? err.message : String(err)}`);
+});

@@ -1,0 +1,105 @@
+/**
+ * Every refusal Portvakt makes is a PortvaktError: data with a stable `code`, an HTTP `status`,
+ * the response `headers` it needs (WWW-Authenticate, Retry-After, Allow) and the `cause` kept.
+ * Express's own error handler honours `status` and `headers`, so even without
+ * `portvakt.errorHandler()` a client gets the right status and challenge.
+ */
+
+/** Stable error codes; `type` in problem+json is `urn:portvakt:problem:<code>`. */
+export const ERROR_CODES = {
+  token_missing: { status: 401, title: 'Bearer token missing' },
+  token_invalid: { status: 401, title: 'Bearer token invalid' },
+  jwks_unavailable: { status: 503, title: 'Signing keys unavailable' },
+  insufficient_scope: { status: 403, title: 'Insufficient scope' },
+  systemuser_missing: { status: 403, title: 'System user missing' },
+  party_invalid: { status: 400, title: 'Invalid party' },
+  period_invalid: { status: 400, title: 'Invalid period' },
+  access_denied: { status: 403, title: 'Access denied' },
+  pdp_unavailable: { status: 503, title: 'Authorization service unavailable' },
+  request_invalid: { status: 400, title: 'Invalid request' },
+  not_found: { status: 404, title: 'Not found' },
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
+  payload_too_large: { status: 413, title: 'Payload too large' },
+  claims_unavailable: { status: 503, title: 'Claims store unavailable' },
+  upstream_unavailable: { status: 502, title: 'Upstream unavailable' },
+  upstream_timeout: { status: 504, title: 'Upstream timeout' },
+  internal_error: { status: 500, title: 'Internal error' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Seconds a client should wait before retrying after a 503 from an upstream outage. */
+export const RETRY_AFTER_SECONDS = 5;
+
+export interface PortvaktErrorOptions {
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+export class PortvaktError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly statusCode: number;
+  readonly title: string;
+  readonly headers: Record<string, string>;
+  /** Tells Express's default handler the message is safe to show (it is always our own words). */
+  readonly expose = true;
+
+  constructor(code: ErrorCode, detail: string, options: PortvaktErrorOptions = {}) {
+    super(detail, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'PortvaktError';
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.statusCode = this.status;
+    this.title = ERROR_CODES[code].title;
+    this.headers = options.headers ?? {};
+  }
+
+  /** The `detail` of the problem+json body: specific to the case, never token contents. */
+  get detail(): string {
+    return this.message;
+  }
+}
+
+export function isPortvaktError(err: unknown): err is PortvaktError {
+  return err instanceof PortvaktError;
+}
+
+/** RFC 6750 §3 challenge; quotes escaped by one helper so no value can break the header. */
+export function bearerChallenge(params: Record<string, string> = {}): string {
+  const attrs = Object.entries(params).map(([k, v]) => `${k}="${v.replace(/[\\"]/g, '\\$&')}"`);
+  return attrs.length === 0 ? 'Bearer' : `Bearer ${attrs.join(', ')}`;
+}
+
+export const tokenMissing = (detail = 'The request has no Bearer token in its Authorization header.') =>
+  new PortvaktError('token_missing', detail, { headers: { 'WWW-Authenticate': bearerChallenge() } });
+
+export const tokenInvalid = (detail: string, cause?: unknown) =>
+  new PortvaktError('token_invalid', detail, {
+    cause,
+    // Exactly `Bearer error="invalid_token"`: the reason stays in the body, not in a header clients parse.
+    headers: { 'WWW-Authenticate': bearerChallenge({ error: 'invalid_token' }) },
+  });
+
+export const jwksUnavailable = (cause?: unknown) =>
+  new PortvaktError('jwks_unavailable', "The issuer's signing keys could not be obtained; try again shortly.", {
+    cause,
+    headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
+  });
+
+export const insufficientScope = (scope: string) =>
+  new PortvaktError('insufficient_scope', `The token lacks the scope "${scope}".`, {
+    headers: { 'WWW-Authenticate': bearerChallenge({ error: 'insufficient_scope', scope }) },
+  });
+
+export const systemUserMissing = (detail: string, cause?: unknown) =>
+  new PortvaktError('systemuser_missing', detail, { cause });
+
+export const partyInvalid = (detail: string) => new PortvaktError('party_invalid', detail);
+
+export const periodInvalid = (detail: string) => new PortvaktError('period_invalid', detail);
+
+export const accessDenied = (detail: string) => new PortvaktError('access_denied', detail);
+
+export const pdpUnavailable = (detail: string, cause?: unknown) =>
+  new PortvaktError('pdp_unavailable', detail, { cause, headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } });

@@ -1,0 +1,49 @@
+import type { Request, RequestHandler } from 'express';
+import type { PortvaktContext } from '../context.js';
+import type { AuthorizeRequest, Operation } from '../pipeline.js';
+import type { TokenClaims } from '../token/verify.js';
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** Set by `portvakt.authorize()` on a permitted request: who asks, for whom, and how it was decided. */
+      portvakt: PortvaktContext;
+    }
+  }
+}
+
+export interface AuthorizeOptions extends Operation {
+  /** Where the party is in the request. Default: `req.params.party`. */
+  party?: (req: Request) => string | undefined;
+  /** Extra parameter checks after the party and before the PDP; throw a PortvaktError (e.g. `periodInvalid`). */
+  validate?: (req: Request) => void;
+}
+
+const partyParam = (req: Request) => req.params.party;
+
+/** express-jwt leaves verified claims on `req.auth`; use them rather than verifying the token twice. */
+function verifiedClaimsOf(req: Request): TokenClaims | undefined {
+  const auth = (req as { auth?: unknown }).auth;
+  return typeof auth === 'object' && auth !== null && !Array.isArray(auth) ? (auth as TokenClaims) : undefined;
+}
+
+/** The thin Express adapter: maps `req` to the pipeline's request shape, sets `req.portvakt`, only ever calls `next`. */
+export function createAuthorizeMiddleware(authorizeRequest: AuthorizeRequest, options: AuthorizeOptions): RequestHandler {
+  const operation: Operation = { scope: options.scope, resource: options.resource, action: options.action };
+  const partyOf = options.party ?? partyParam;
+  const validate = options.validate;
+  return (req, _res, next) => {
+    authorizeRequest(
+      {
+        authorization: req.headers.authorization,
+        verifiedClaims: verifiedClaimsOf(req),
+        party: partyOf(req),
+        validate: validate && (() => validate(req)),
+      },
+      operation,
+    ).then((context) => {
+      req.portvakt = context;
+      next();
+    }, next);
+  };
+}

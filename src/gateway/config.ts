@@ -1,0 +1,120 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/** The gateway's configuration: the only place that reads `process.env` (contract §2). */
+export interface GatewayConfig {
+  port: number;
+  issuer: string;
+  jwksUri: string | undefined;
+  audience: string | undefined;
+  pdpUrl: string;
+  subscriptionKey: string | undefined;
+  pepCredentials: { tokenExchangeUrl: string; clientId: string; keyId: string; privateKey: string } | undefined;
+  decisionCacheTtlSeconds: number;
+  decisionCacheMax: number;
+  pdpTimeoutMs: number;
+  claimsDatabaseUrl: string | undefined;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const optional = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+const urlVar = z.string().refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'must be an http(s) URL');
+const positiveInt = (fallback: number) =>
+  optional.pipe(
+    z
+      .string()
+      .regex(/^[1-9][0-9]*$/, 'must be a positive integer')
+      .transform(Number)
+      .refine(Number.isSafeInteger, 'must be a positive integer')
+      .optional()
+      .transform((v) => v ?? fallback),
+  );
+
+const envSchema = z.object({
+  PORT: optional.pipe(
+    z
+      .string()
+      .regex(/^[0-9]+$/, 'must be a port number')
+      .transform(Number)
+      .refine((n) => n >= 0 && n <= 65535, 'must be a port number (0-65535)')
+      .optional()
+      .transform((v) => v ?? 8080),
+  ),
+  MASKINPORTEN_ISSUER: optional.pipe(z.string({ error: 'is required' }).pipe(urlVar)),
+  MASKINPORTEN_JWKS_URI: optional.pipe(urlVar.optional()),
+  MASKINPORTEN_AUDIENCE: optional,
+  ALTINN_PDP_URL: optional.pipe(z.string({ error: 'is required' }).pipe(urlVar)),
+  ALTINN_SUBSCRIPTION_KEY: optional,
+  ALTINN_TOKEN_EXCHANGE_URL: optional.pipe(urlVar.optional()),
+  PEP_CLIENT_ID: optional,
+  PEP_KEY_ID: optional,
+  PEP_PRIVATE_KEY: optional,
+  DECISION_CACHE_TTL_SECONDS: positiveInt(30),
+  DECISION_CACHE_MAX: positiveInt(100_000),
+  PDP_TIMEOUT_MS: positiveInt(2000),
+  CLAIMS_DATABASE_URL: optional.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional(),
+  ),
+  LOG_LEVEL: optional.pipe(
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().transform((v) => v ?? 'info'),
+  ),
+});
+
+const PEP_VARS = ['ALTINN_TOKEN_EXCHANGE_URL', 'PEP_CLIENT_ID', 'PEP_KEY_ID', 'PEP_PRIVATE_KEY'] as const;
+
+/** PEM text, or a path to a file holding it. */
+function readPem(value: string): string {
+  if (value.includes('-----BEGIN')) return value.replace(/\\n/g, '\n');
+  try {
+    return readFileSync(value, 'utf8');
+  } catch {
+    throw new ConfigError('PEP_PRIVATE_KEY: neither a PEM key nor a readable file');
+  }
+}
+
+/** Parses the environment; throws a ConfigError whose message is one line naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`${String(issue.path[0] ?? 'environment')}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const pepSet = PEP_VARS.filter((name) => e[name] !== undefined);
+  if (pepSet.length > 0 && pepSet.length < PEP_VARS.length) {
+    const missing = PEP_VARS.find((name) => e[name] === undefined)!;
+    throw new ConfigError(`${missing}: is required when ${pepSet.join(', ')} is set`);
+  }
+  return {
+    port: e.PORT,
+    issuer: e.MASKINPORTEN_ISSUER,
+    jwksUri: e.MASKINPORTEN_JWKS_URI,
+    audience: e.MASKINPORTEN_AUDIENCE,
+    pdpUrl: e.ALTINN_PDP_URL,
+    subscriptionKey: e.ALTINN_SUBSCRIPTION_KEY,
+    pepCredentials:
+      pepSet.length === PEP_VARS.length
+        ? {
+            tokenExchangeUrl: e.ALTINN_TOKEN_EXCHANGE_URL!,
+            clientId: e.PEP_CLIENT_ID!,
+            keyId: e.PEP_KEY_ID!,
+            privateKey: readPem(e.PEP_PRIVATE_KEY!),
+          }
+        : undefined,
+    decisionCacheTtlSeconds: e.DECISION_CACHE_TTL_SECONDS,
+    decisionCacheMax: e.DECISION_CACHE_MAX,
+    pdpTimeoutMs: e.PDP_TIMEOUT_MS,
+    claimsDatabaseUrl: e.CLAIMS_DATABASE_URL,
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+
+/** One secured operation of openapi.yaml, as the gateway mounts it. */
+export interface SpecOperation {
+  method: string;
+  /** The OpenAPI path template, e.g. `/api/…/v1/{partIdentifikator}/aapnekrav`. */
+  path: string;
+  /** The same path in Express syntax, e.g. `/api/…/v1/:partIdentifikator/aapnekrav`. */
+  expressPath: string;
+  operationId: string;
+  scope: string;
+  resource: string;
+  action: string;
+  /** Name of the path parameter that holds the party. */
+  partyParam: string;
+  /** `x-portvakt-upstream`: forward to this base URL after authorization instead of a local handler. */
+  upstream: string | undefined;
+}
+
+export interface LoadedSpec {
+  /** The raw YAML text, served as-is at /openapi.yaml. */
+  text: string;
+  document: Record<string, unknown>;
+  operations: SpecOperation[];
+  /** Every path in Express syntax with the methods the spec gives it (for 405 and `Allow`). */
+  paths: Map<string, string[]>;
+}
+
+export class SpecError extends Error {
+  override name = 'SpecError';
+}
+
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+const DEFAULT_PARTY_PARAM = 'partIdentifikator';
+
+export const toExpressPath = (path: string) => path.replace(/\{([^}]+)\}/g, ':$1');
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The operation's OAuth scope: its own `security`, else the document's. Empty list = unsecured. */
+function scopesOf(operation: Json, document: Json): string[] {
+  const security = (operation.security ?? document.security) as unknown;
+  if (!Array.isArray(security)) return [];
+  return security.flatMap((req) => (isObject(req) ? Object.values(req).flat() : [])).filter((s) => typeof s === 'string');
+}
+
+/**
+ * Reads openapi.yaml and lists its secured operations with scope, resource and action taken from
+ * the spec (never from code constants). A secured operation without the extensions is a start-up error.
+ */
+export function loadSpec(file: string | URL): LoadedSpec {
+  const text = readFileSync(file, 'utf8');
+  const document = parse(text) as unknown;
+  if (!isObject(document) || !isObject(document.paths)) throw new SpecError(`${file}: not an OpenAPI document`);
+  const operations: SpecOperation[] = [];
+  const paths = new Map<string, string[]>();
+  for (const [path, item] of Object.entries(document.paths)) {
+    if (!isObject(item)) continue;
+    const methods: string[] = [];
+    for (const method of METHODS) {
+      const operation = item[method];
+      if (!isObject(operation)) continue;
+      methods.push(method.toUpperCase());
+      const scopes = scopesOf(operation, document);
+      if (scopes.length === 0) continue;
+      const where = `${method.toUpperCase()} ${path}`;
+      const resource = operation['x-altinn-resource'];
+      const action = operation['x-altinn-action'];
+      const upstream = operation['x-portvakt-upstream'];
+      if (typeof resource !== 'string' || typeof action !== 'string') {
+        throw new SpecError(`${where}: a secured operation needs x-altinn-resource and x-altinn-action`);
+      }
+      if (typeof operation.operationId !== 'string') throw new SpecError(`${where}: operationId is required`);
+      if (upstream !== undefined && (typeof upstream !== 'string' || !URL.canParse(upstream))) {
+        throw new SpecError(`${where}: x-portvakt-upstream must be a URL`);
+      }
+      const partyParam = typeof operation['x-portvakt-party'] === 'string' ? operation['x-portvakt-party'] : DEFAULT_PARTY_PARAM;
+      if (!path.includes(`{${partyParam}}`)) throw new SpecError(`${where}: the path has no {${partyParam}} parameter`);
+      if (scopes.length > 1) throw new SpecError(`${where}: exactly one scope is supported per operation`);
+      operations.push({
+        method,
+        path,
+        expressPath: toExpressPath(path),
+        operationId: operation.operationId,
+        scope: scopes[0]!,
+        resource,
+        action,
+        partyParam,
+        upstream,
+      });
+    }
+    if (methods.includes('GET') && !methods.includes('HEAD')) methods.push('HEAD');
+    paths.set(toExpressPath(path), methods);
+  }
+  return { text, document, operations, paths };
+}

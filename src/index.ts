@@ -1,0 +1,17 @@
+export type { DecisionQuery, PortvaktContext } from './context.js';
+export {
+  bearerChallenge,
+  ERROR_CODES,
+  type ErrorCode,
+  isPortvaktError,
+  PortvaktError,
+  periodInvalid,
+  partyInvalid,
+} from './errors.js';
+export type { AuthorizeOptions } from './express/authorize.js';
+export { createErrorHandler } from './express/error-handler.js';
+export type { Logger, Observer, PortvaktOptions } from './options.js';
+export { isValidOrgNo } from './party/orgno.js';
+export type { AuditEntry, Operation, PipelineRequest } from './pipeline.js';
+export { createPortvakt, type Portvakt } from './portvakt.js';
+export { type Problem, toProblem, writeProblem } from './problem.js';

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+const url = (what: string) =>
+  z.string({ error: `${what} must be a URL string` }).refine((v) => URL.canParse(v), `${what} must be a valid URL`);
+const positiveInt = (what: string) =>
+  z.number({ error: `${what} must be a number` }).int(`${what} must be an integer`).positive(`${what} must be positive`);
+
+/** Options of `createPortvakt`. Durations carry their unit in the name. */
+export const portvaktOptionsSchema = z
+  .object({
+    /** Exact expected `iss`, e.g. `https://test.maskinporten.no/` (the trailing slash matters). */
+    issuer: url('issuer'),
+    /** Signing keys; default: discovered from `<issuer>/.well-known/oauth-authorization-server`. */
+    jwksUri: url('jwksUri').optional(),
+    /** When set, `aud` must contain it. */
+    audience: z.string().min(1).optional(),
+    /** Full URL of Altinn's PDP, e.g. `https://platform.tt02.altinn.no/authorization/api/v1/authorize`. */
+    pdpUrl: url('pdpUrl'),
+    /** Sent as `Ocp-Apim-Subscription-Key` on every PDP call. */
+    subscriptionKey: z.string().min(1).optional(),
+    decisionCache: z
+      .object({
+        /** How long a Permit is reused, in seconds. Default 30. Deny/NotApplicable: at most 5 s. */
+        ttlSeconds: positiveInt('decisionCache.ttlSeconds').default(30),
+        /** Bound on cached decisions (LRU). Default 100000. */
+        max: positiveInt('decisionCache.max').default(100_000),
+      })
+      .strict()
+      .default({ ttlSeconds: 30, max: 100_000 }),
+    /** One PDP call's deadline in milliseconds. Default 2000. */
+    pdpTimeoutMs: positiveInt('pdpTimeoutMs').default(2000),
+    /** Deadline for fetching issuer metadata and JWKS, in milliseconds. Default 5000. */
+    jwksTimeoutMs: positiveInt('jwksTimeoutMs').default(5000),
+    /** The PEP's own credentials: when set, the PDP is called with an Altinn token (contract §2). */
+    pepCredentials: z
+      .object({
+        tokenExchangeUrl: url('pepCredentials.tokenExchangeUrl'),
+        clientId: z.string().min(1),
+        keyId: z.string().min(1),
+        /** PEM text of the client's RSA private key. */
+        privateKey: z.string().includes('PRIVATE KEY', { message: 'pepCredentials.privateKey must be a PEM key' }),
+      })
+      .strict()
+      .optional(),
+    /** A pino-compatible logger for audit lines and warnings. Default: silent. */
+    logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null && 'info' in v && 'warn' in v).optional(),
+    /** Receives counters/timings; the gateway wires prom-client here. */
+    observer: z.custom<Observer>((v) => typeof v === 'object' && v !== null).optional(),
+  })
+  .strict();
+
+export type PortvaktOptions = z.input<typeof portvaktOptionsSchema>;
+export type ResolvedOptions = z.output<typeof portvaktOptionsSchema>;
+
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Hooks for metrics; every one optional. */
+export interface Observer {
+  tokenRejected?(reason: string): void;
+  jwksRefresh?(outcome: 'ok' | 'error'): void;
+  pdpCall?(outcome: 'permit' | 'deny' | 'error', ms: number): void;
+  decisionLookup?(status: 'hit' | 'miss' | 'inflight'): void;
+}
+
+/** Parses options once, at construction, with messages that name the option. */
+export function parseOptions(input: unknown): ResolvedOptions {
+  const parsed = portvaktOptionsSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path.join('.') || 'options';
+    throw new TypeError(`portvakt: invalid option "${path}": ${issue.message}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,125 @@
+import { LRUCache } from 'lru-cache';
+import type { DecisionQuery } from '../context.js';
+import { pdpUnavailable } from '../errors.js';
+import type { Decide } from './client.js';
+import type { Decision } from './response.js';
+
+/** How a lookup was answered: from the cache, by joining a PDP call already in flight, or by a new PDP call. */
+export type DecisionLookup = 'hit' | 'inflight' | 'miss';
+
+/** The contract's bound on reusing a refusal, so that a fresh grant shows quickly (contract §6). */
+export const MAX_DENY_TTL_SECONDS = 5;
+
+export interface DecisionCacheOptions {
+  /** Seconds a Permit is reused (`DECISION_CACHE_TTL_SECONDS`, default 30 in the gateway). Positive. */
+  ttlSeconds: number;
+  /** Bound on cached decisions, in entries (`DECISION_CACHE_MAX`); the least recently used go first. */
+  max: number;
+  /**
+   * Seconds a refusal (Deny, NotApplicable, unmet obligation) is reused. Default and maximum 5;
+   * never longer than `ttlSeconds`.
+   */
+  denyTtlSeconds?: number;
+  /** Asks the PDP; `signal` aborts when the cache gives up the entry (evicted, cleared). */
+  decide: Decide;
+  /** Called once per lookup, for metrics; must not throw. */
+  onLookup?: (lookup: DecisionLookup) => void;
+  /** Monotonic clock in milliseconds for the TTLs, never 0 (lru-cache reads 0 as "no TTL"); default `performance.now`. For tests. */
+  now?: () => number;
+}
+
+export interface CachedDecision {
+  decision: Decision;
+  /** True when this lookup started no PDP call: a cache hit, or joining a call already in flight. */
+  cached: boolean;
+}
+
+export interface DecisionCache {
+  get(query: DecisionQuery): Promise<CachedDecision>;
+  /** Forgets every decision; lookups waiting on a PDP call get `pdp_unavailable`. */
+  clear(): void;
+  /** Entries held, PDP calls in flight included. */
+  readonly size: number;
+}
+
+/** JSON of a fixed-order tuple: no separator inside a value can make two questions share a key. */
+const keyOf = (query: DecisionQuery) => JSON.stringify([query.systemUserId, query.resource, query.action, query.party]);
+
+/**
+ * Decisions (never errors) cached per (system user, resource, action, party), with one PDP call per key
+ * in flight however many requests ask at once (lru-cache's `fetch`).
+ */
+export function createDecisionCache(options: DecisionCacheOptions): DecisionCache {
+  const { ttlSeconds, max, denyTtlSeconds = MAX_DENY_TTL_SECONDS, decide, onLookup, now } = options;
+  if (!(Number.isFinite(ttlSeconds) && ttlSeconds > 0)) {
+    throw new RangeError('createDecisionCache: ttlSeconds must be a positive number of seconds.');
+  }
+  if (!(Number.isSafeInteger(max) && max > 0))
+    throw new RangeError('createDecisionCache: max must be a positive integer.');
+  if (!(Number.isFinite(denyTtlSeconds) && denyTtlSeconds > 0 && denyTtlSeconds <= MAX_DENY_TTL_SECONDS)) {
+    throw new RangeError(`createDecisionCache: denyTtlSeconds must be above 0 and at most ${MAX_DENY_TTL_SECONDS}.`);
+  }
+  // Whole milliseconds, at least 1: a ttl of 0 would mean "never expires" to lru-cache.
+  const permitTtlMs = Math.max(1, Math.round(ttlSeconds * 1000));
+  const denyTtlMs = Math.min(permitTtlMs, Math.max(1, Math.round(denyTtlSeconds * 1000)));
+
+  // Abort reasons lru-cache gave our PDP calls (eviction, clear): waiters get those as rejections.
+  const abandoned = new WeakSet<object>();
+
+  const cache = new LRUCache<string, Decision, DecisionQuery>({
+    max,
+    ttl: permitTtlMs,
+    // Read the clock on every check, so no entry outlives its TTL and an injected test clock is exact.
+    ttlResolution: 0,
+    ...(now ? { perf: { now } } : {}),
+    // A hit must not extend an entry: a revoked system user has to lose access within the TTL.
+    updateAgeOnGet: false,
+    // Fail closed: a PDP outage must never be answered from an expired decision, so no stale value is ever
+    // served or kept when a call fails or is aborted, and the failed entry is deleted (errors are not cached).
+    allowStale: false,
+    allowStaleOnFetchRejection: false,
+    allowStaleOnFetchAbort: false,
+    noDeleteOnFetchRejection: false,
+    ignoreFetchAbort: false,
+    fetchMethod: async (_key, _stale, { signal, options: entry, context: query }) => {
+      signal.addEventListener('abort', () => markAbandoned(signal.reason), { once: true });
+      const decision = await decide(query, signal);
+      // Per entry, documented in lru-cache: a refusal is reused only briefly so that a fresh grant shows.
+      entry.ttl = decision.permit ? permitTtlMs : denyTtlMs;
+      return decision;
+    },
+  });
+
+  function markAbandoned(reason: unknown) {
+    if (typeof reason === 'object' && reason !== null) abandoned.add(reason);
+  }
+
+  async function get(query: DecisionQuery): Promise<CachedDecision> {
+    const status: LRUCache.Status<string, Decision, DecisionQuery> = {};
+    const pending = cache.fetch(keyOf(query), { context: query, status });
+    // `status.fetch` is set before fetch() returns; 'stale' (an expired entry) starts a new call, as a miss does.
+    const lookup: DecisionLookup = status.fetch === 'hit' || status.fetch === 'inflight' ? status.fetch : 'miss';
+    onLookup?.(lookup);
+    let decision: Decision | undefined;
+    try {
+      decision = await pending;
+    } catch (err) {
+      if (typeof err === 'object' && err !== null && abandoned.has(err)) {
+        throw pdpUnavailable('The decision was abandoned before Altinn Authorization answered.', err);
+      }
+      throw err;
+    }
+    // lru-cache resolves undefined only for an aborted call it was told to tolerate; never a decision.
+    if (decision === undefined)
+      throw pdpUnavailable('The decision was abandoned before Altinn Authorization answered.');
+    return { decision, cached: lookup !== 'miss' };
+  }
+
+  return {
+    get,
+    clear: () => cache.clear(),
+    get size() {
+      return cache.size;
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import type { PortvaktContext } from './context.js';
+import { accessDenied, insufficientScope } from './errors.js';
+import { parseParty } from './party/orgno.js';
+import type { DecisionCache } from './pdp/decision-cache.js';
+import { readSystemUser } from './systemuser/claims.js';
+import { extractBearer } from './token/extract.js';
+import { hasScope, scopesOf } from './token/scope.js';
+import { checkClaims, type TokenClaims, type TokenVerifierOptions } from './token/verify.js';
+
+/** What an operation requires: the token's scope and the PDP's resource and action. */
+export interface Operation {
+  /** Scope the token must hold as a whole word, e.g. `skatteetaten:kravogbetalinger`. */
+  scope: string;
+  /** Altinn resource id, e.g. `ske-krav-og-betalinger`. */
+  resource: string;
+  /** XACML action, e.g. `read`. */
+  action: string;
+}
+
+/** The framework-free request shape the pipeline works on. */
+export interface PipelineRequest {
+  /** The raw Authorization header value. */
+  authorization: string | undefined;
+  /** Claims some earlier middleware already verified (express-jwt's `req.auth`): re-checked, not re-verified. */
+  verifiedClaims?: TokenClaims | undefined;
+  /** The party as the request names it (unvalidated). */
+  party: unknown;
+  /** More parameter checks, run after the party and before the PDP so a bad request never costs a PDP call. */
+  validate?: (() => void) | undefined;
+}
+
+export interface AuditEntry {
+  consumerOrg: string | undefined;
+  systemId: string;
+  systemUser: string;
+  party: string;
+  resource: string;
+  action: string;
+  decision: string;
+  cached: boolean;
+  ms: number;
+}
+
+export interface PipelineDeps {
+  verifyToken: (token: string) => Promise<TokenClaims>;
+  claimRules: TokenVerifierOptions;
+  decisions: DecisionCache;
+  audit: (entry: AuditEntry) => void;
+  now?: () => number;
+}
+
+/**
+ * The authorization pipeline of contract §3, in its fixed order: token (401/503) → scope and
+ * system user (403) → party and parameters (400) → PDP decision (403/503). Throws PortvaktError.
+ */
+export function createPipeline(deps: PipelineDeps) {
+  const now = deps.now ?? Date.now;
+
+  async function authenticate(request: PipelineRequest): Promise<TokenClaims> {
+    if (request.verifiedClaims !== undefined) {
+      // The signature was checked upstream; issuer, lifetime and audience are re-checked against our rules.
+      checkClaims(request.verifiedClaims, deps.claimRules, now());
+      return request.verifiedClaims;
+    }
+    return deps.verifyToken(extractBearer(request.authorization));
+  }
+
+  return async function authorizeRequest(request: PipelineRequest, operation: Operation): Promise<PortvaktContext> {
+    const claims = await authenticate(request);
+    if (!hasScope(claims.scope, operation.scope)) throw insufficientScope(operation.scope);
+    const subject = readSystemUser(claims);
+    const party = parseParty(request.party);
+    request.validate?.();
+
+    const started = performance.now();
+    const audit = (decision: string, cached: boolean) =>
+      deps.audit({
+        consumerOrg: subject.consumerOrgNo,
+        systemId: subject.systemId,
+        systemUser: subject.systemUser.id,
+        party,
+        resource: operation.resource,
+        action: operation.action,
+        decision,
+        cached,
+        ms: Math.round((performance.now() - started) * 100) / 100,
+      });
+    const query = { systemUserId: subject.systemUser.id, resource: operation.resource, action: operation.action, party };
+    let result: Awaited<ReturnType<DecisionCache['get']>>;
+    try {
+      result = await deps.decisions.get(query);
+    } catch (err) {
+      audit('error', false);
+      throw err;
+    }
+    const { decision, cached } = result;
+    audit(decision.permit ? 'Permit' : decision.reason, cached);
+    if (!decision.permit) throw accessDenied(decision.detail);
+    return { ...subject, party, scopes: scopesOf(claims.scope), decision: { cached } };
+  };
+}
+
+export type AuthorizeRequest = ReturnType<typeof createPipeline>;

@@ -1,0 +1,117 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { type AuthorizeOptions, createAuthorizeMiddleware } from './express/authorize.js';
+import { createErrorHandler } from './express/error-handler.js';
+import { type Logger, type PortvaktOptions, parseOptions } from './options.js';
+import { createPdpClient } from './pdp/client.js';
+import { createDecisionCache } from './pdp/decision-cache.js';
+import { createPepCredentials } from './pdp/pep-credentials.js';
+import { type AuditEntry, type AuthorizeRequest, createPipeline } from './pipeline.js';
+import { createJsonFetcher, discoverJwksUri } from './token/discovery.js';
+import { createRemoteKeySet, type RemoteKeySet } from './token/jwks.js';
+import { createTokenVerifier } from './token/verify.js';
+
+export interface Portvakt {
+  /** Express middleware enforcing one operation; refusals go to `next(err)`. */
+  authorize(options: AuthorizeOptions): RequestHandler;
+  /** Writes refusals as RFC 9457 problem+json (contract §4). */
+  errorHandler(): ErrorRequestHandler;
+  /** The framework-free pipeline, for other HTTP stacks. */
+  authorizeRequest: AuthorizeRequest;
+  /** Loads the signing keys now; rejects while the issuer cannot be reached. */
+  loadKeys(): Promise<void>;
+  /** True once the signing keys have been loaded. */
+  readonly keysLoaded: boolean;
+  /** Forgets every cached decision (e.g. after a known revocation). */
+  clearDecisions(): void;
+}
+
+const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+/** Caches a promise, dropping it on failure so the next call retries (as auth0's discovery does). */
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= load().catch((err) => {
+      pending = undefined;
+      throw err;
+    });
+    return pending;
+  };
+}
+
+function createKeySet(options: ReturnType<typeof parseOptions>): RemoteKeySet {
+  const fetchJson = createJsonFetcher({ timeoutMs: options.jwksTimeoutMs });
+  const { jwksUri, issuer } = options;
+  return createRemoteKeySet({
+    jwksUri: jwksUri ? async () => jwksUri : once(() => discoverJwksUri(issuer, fetchJson)),
+    fetchJson,
+    onRefresh: (outcome, err) => {
+      options.observer?.jwksRefresh?.(outcome);
+      if (outcome === 'error') options.logger?.warn({ err: String(err) }, 'JWKS refresh failed');
+    },
+  });
+}
+
+/**
+ * One Portvakt instance: one issuer's key set, one PDP client and one decision cache,
+ * shared by every `authorize()` middleware made from it. Options are validated here, not at the first request.
+ */
+export function createPortvakt(input: PortvaktOptions): Portvakt {
+  const options = parseOptions(input);
+  const logger = options.logger ?? silentLogger;
+  const observer = options.observer ?? {};
+  const keys = createKeySet(options);
+  const claimRules = { issuer: options.issuer, audience: options.audience, keys };
+  const verify = createTokenVerifier(claimRules);
+  const pep = options.pepCredentials;
+  const credentials = pep
+    ? createPepCredentials({
+        tokenEndpoint: new URL('token', options.issuer).href,
+        audience: options.issuer,
+        exchangeUrl: pep.tokenExchangeUrl,
+        clientId: pep.clientId,
+        keyId: pep.keyId,
+        privateKey: pep.privateKey,
+        timeoutMs: options.pdpTimeoutMs,
+      })
+    : undefined;
+  const decide = createPdpClient({
+    url: options.pdpUrl,
+    subscriptionKey: options.subscriptionKey,
+    timeoutMs: options.pdpTimeoutMs,
+    accessToken: credentials && (() => credentials.token()),
+    onCall: (outcome, ms) => observer.pdpCall?.(outcome, ms),
+  });
+  const decisions = createDecisionCache({
+    ttlSeconds: options.decisionCache.ttlSeconds,
+    max: options.decisionCache.max,
+    decide,
+    onLookup: (status) => observer.decisionLookup?.(status),
+  });
+  const pipeline = createPipeline({
+    verifyToken: verify,
+    claimRules,
+    decisions,
+    audit: (entry: AuditEntry) => logger.info({ audit: entry }, 'authorization decision'),
+  });
+  const authorizeRequest: AuthorizeRequest = async (request, operation) => {
+    try {
+      return await pipeline(request, operation);
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (code === 'token_invalid' || code === 'token_missing') observer.tokenRejected?.(code);
+      throw err;
+    }
+  };
+
+  return {
+    authorize: (operation) => createAuthorizeMiddleware(authorizeRequest, operation),
+    errorHandler: () => createErrorHandler(logger),
+    authorizeRequest,
+    loadKeys: () => keys.refresh(),
+    get keysLoaded() {
+      return keys.loaded;
+    },
+    clearDecisions: () => decisions.clear(),
+  };
+}

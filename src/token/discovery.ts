@@ -1,0 +1,30 @@
+/**
+ * RFC 8414 discovery of the issuer's `jwks_uri`. The metadata's `issuer` must equal the configured
+ * issuer exactly (§3.3), or an attacker-controlled document could point us at its own keys.
+ */
+export async function discoverJwksUri(issuer: string, fetchJson: (url: string) => Promise<unknown>): Promise<string> {
+  const metadataUrl = new URL('.well-known/oauth-authorization-server', issuer).href;
+  const metadata = await fetchJson(metadataUrl);
+  if (typeof metadata !== 'object' || metadata === null) throw new Error('Issuer metadata is not a JSON object');
+  const { issuer: advertised, jwks_uri: jwksUri } = metadata as { issuer?: unknown; jwks_uri?: unknown };
+  if (advertised !== issuer) throw new Error(`Issuer metadata names issuer ${JSON.stringify(advertised)}`);
+  if (typeof jwksUri !== 'string' || !URL.canParse(jwksUri)) throw new Error('Issuer metadata has no valid jwks_uri');
+  return jwksUri;
+}
+
+/** GET a JSON document with a deadline; redirects are refused so the key source cannot be moved. */
+export function createJsonFetcher(options: { timeoutMs: number; fetch?: typeof fetch }) {
+  const doFetch = options.fetch ?? fetch;
+  return async (url: string): Promise<unknown> => {
+    const res = await doFetch(url, {
+      headers: { accept: 'application/json' },
+      redirect: 'manual',
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
+    if (res.status !== 200) {
+      await res.body?.cancel();
+      throw new Error(`GET ${url} answered HTTP ${res.status}`);
+    }
+    return await res.json();
+  };
+}
