@@ -5,8 +5,8 @@ export {
   type ErrorCode,
   isPortvaktError,
   PortvaktError,
-  periodInvalid,
   partyInvalid,
+  periodInvalid,
 } from './errors.js';
 export type { AuthorizeOptions } from './express/authorize.js';
 export { createErrorHandler } from './express/error-handler.js';

@@ -3,7 +3,10 @@ import { z } from 'zod';
 const url = (what: string) =>
   z.string({ error: `${what} must be a URL string` }).refine((v) => URL.canParse(v), `${what} must be a valid URL`);
 const positiveInt = (what: string) =>
-  z.number({ error: `${what} must be a number` }).int(`${what} must be an integer`).positive(`${what} must be positive`);
+  z
+    .number({ error: `${what} must be a number` })
+    .int(`${what} must be an integer`)
+    .positive(`${what} must be positive`);
 
 /** Options of `createPortvakt`. Durations carry their unit in the name. */
 export const portvaktOptionsSchema = z

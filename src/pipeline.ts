@@ -85,7 +85,12 @@ export function createPipeline(deps: PipelineDeps) {
         cached,
         ms: Math.round((performance.now() - started) * 100) / 100,
       });
-    const query = { systemUserId: subject.systemUser.id, resource: operation.resource, action: operation.action, party };
+    const query = {
+      systemUserId: subject.systemUser.id,
+      resource: operation.resource,
+      action: operation.action,
+      party,
+    };
     let result: Awaited<ReturnType<DecisionCache['get']>>;
     try {
       result = await deps.decisions.get(query);

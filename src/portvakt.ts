@@ -8,6 +8,7 @@ import { createPepCredentials } from './pdp/pep-credentials.js';
 import { type AuditEntry, type AuthorizeRequest, createPipeline } from './pipeline.js';
 import { createJsonFetcher, discoverJwksUri } from './token/discovery.js';
 import { createRemoteKeySet, type RemoteKeySet } from './token/jwks.js';
+import { createVerifiedTokenCache, VERIFIED_TOKEN_CACHE_MAX } from './token/verified-cache.js';
 import { createTokenVerifier } from './token/verify.js';
 
 export interface Portvakt {
@@ -62,7 +63,11 @@ export function createPortvakt(input: PortvaktOptions): Portvakt {
   const observer = options.observer ?? {};
   const keys = createKeySet(options);
   const claimRules = { issuer: options.issuer, audience: options.audience, keys };
-  const verify = createTokenVerifier(claimRules);
+  const verify = createVerifiedTokenCache(createTokenVerifier(claimRules), {
+    max: VERIFIED_TOKEN_CACHE_MAX,
+    keys,
+    claimRules,
+  });
   const pep = options.pepCredentials;
   const credentials = pep
     ? createPepCredentials({

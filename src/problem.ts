@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { type ErrorCode, ERROR_CODES, PortvaktError } from './errors.js';
+import { ERROR_CODES, type ErrorCode, PortvaktError } from './errors.js';
 
 /** RFC 9457 problem details as Portvakt writes them. */
 export interface Problem {
@@ -13,7 +13,13 @@ export interface Problem {
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 export function toProblem(err: PortvaktError): Problem {
-  return { type: `urn:portvakt:problem:${err.code}`, title: err.title, status: err.status, detail: err.detail, code: err.code };
+  return {
+    type: `urn:portvakt:problem:${err.code}`,
+    title: err.title,
+    status: err.status,
+    detail: err.detail,
+    code: err.code,
+  };
 }
 
 export function problemOf(code: ErrorCode, detail: string): Problem {

@@ -1,7 +1,8 @@
 /**
  * Money is stored and summed as integer øre and becomes NOK only at the edge. The NOK number is
  * parsed from its exact decimal text, so it is the double nearest the true amount (123450 øre →
- * 1234.5) and no sum ever shows a 0.1 + 0.2 artefact.
+ * 1234.5) and no sum ever shows a 0.1 + 0.2 artefact. A JSON number is exact to the øre only up to
+ * 2^53 øre (about 90 000 billion NOK); no claim comes near.
  */
 
 /** Reads an øre amount as the drivers return BIGINT: number (PGlite, when safe), bigint or string (pg). */

@@ -38,7 +38,8 @@ export interface CreateClaimsStoreOptions {
   logger?: SqlLogger | undefined;
 }
 
-interface KravRow {
+// Type aliases, not interfaces: only they satisfy the `Record<string, unknown>` row bound.
+type KravRow = {
   kravidentifikator: string;
   kravbeskrivelse: string;
   kravtype: string;
@@ -47,14 +48,14 @@ interface KravRow {
   kravforfall: string;
   opprinnelig_beloep_oere: unknown;
   gjenstaaende_beloep_oere: unknown;
-}
+};
 
-interface InnbetalingRow {
+type InnbetalingRow = {
   innbetalingsidentifikator: string;
   innbetalingsdato: string;
   beloep_oere: unknown;
   uplassert_beloep_oere: unknown;
-}
+};
 
 // Dates leave the database as text: pg would turn a DATE into a JS Date at local midnight and shift it.
 const KRAV_COLUMNS = `kravidentifikator, kravbeskrivelse, kravtype, kravgruppe, periode,
@@ -112,8 +113,8 @@ export async function createClaimsStore(options: CreateClaimsStoreOptions = {}):
   return {
     async aapneKrav(party) {
       const [kravRows, innbetalingRows] = await Promise.all([
-        sql.query<KravRow & Record<string, unknown>>(SQL_AAPNE_KRAV, [party]),
-        sql.query<InnbetalingRow & Record<string, unknown>>(SQL_UPLASSERTE_INNBETALINGER, [party]),
+        sql.query<KravRow>(SQL_AAPNE_KRAV, [party]),
+        sql.query<InnbetalingRow>(SQL_UPLASSERTE_INNBETALINGER, [party]),
       ]);
       const dagensDato = today();
       const beloep: AapentKravBeloep[] = kravRows.map((row) => ({
@@ -131,15 +132,11 @@ export async function createClaimsStore(options: CreateClaimsStoreOptions = {}):
       };
     },
     async krav(party, periode) {
-      const rows = await sql.query<KravRow & Record<string, unknown>>(SQL_KRAV_I_PERIODE, [
-        party,
-        periode.fraOgMed,
-        periode.tilOgMed,
-      ]);
+      const rows = await sql.query<KravRow>(SQL_KRAV_I_PERIODE, [party, periode.fraOgMed, periode.tilOgMed]);
       return { partIdentifikator: party, krav: rows.map(toKrav) };
     },
     async innbetalinger(party, periode) {
-      const rows = await sql.query<InnbetalingRow & Record<string, unknown>>(SQL_INNBETALINGER_I_PERIODE, [
+      const rows = await sql.query<InnbetalingRow>(SQL_INNBETALINGER_I_PERIODE, [
         party,
         periode.fraOgMed,
         periode.tilOgMed,

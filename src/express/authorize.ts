@@ -28,7 +28,10 @@ function verifiedClaimsOf(req: Request): TokenClaims | undefined {
 }
 
 /** The thin Express adapter: maps `req` to the pipeline's request shape, sets `req.portvakt`, only ever calls `next`. */
-export function createAuthorizeMiddleware(authorizeRequest: AuthorizeRequest, options: AuthorizeOptions): RequestHandler {
+export function createAuthorizeMiddleware(
+  authorizeRequest: AuthorizeRequest,
+  options: AuthorizeOptions,
+): RequestHandler {
   const operation: Operation = { scope: options.scope, resource: options.resource, action: options.action };
   const partyOf = options.party ?? partyParam;
   const validate = options.validate;

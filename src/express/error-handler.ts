@@ -5,7 +5,8 @@ import { writeProblem } from '../problem.js';
 
 /** Maps errors raised by Express itself or body parsers (http-errors with a 4xx `status`) to our codes. */
 function fromHttpError(err: unknown): PortvaktError | undefined {
-  const status = (err as { status?: unknown; statusCode?: unknown })?.status ?? (err as { statusCode?: unknown })?.statusCode;
+  const status =
+    (err as { status?: unknown; statusCode?: unknown })?.status ?? (err as { statusCode?: unknown })?.statusCode;
   if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
   if (status === 413) return new PortvaktError('payload_too_large', 'The request body is larger than allowed.');
   if (status === 404) return new PortvaktError('not_found', 'No such resource.');
@@ -23,6 +24,9 @@ export function createErrorHandler(logger?: Logger): ErrorRequestHandler {
     if (known) return writeProblem(res, known);
     const requestId = res.getHeader('x-request-id') ?? req.headers['x-request-id'];
     logger?.error({ err, requestId }, 'unhandled error');
-    writeProblem(res, new PortvaktError('internal_error', `An internal error occurred (request id ${requestId ?? 'unknown'}).`));
+    writeProblem(
+      res,
+      new PortvaktError('internal_error', `An internal error occurred (request id ${requestId ?? 'unknown'}).`),
+    );
   };
 }

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express, type Request } from 'express';
 import { pinoHttp } from 'pino-http';
+import type { ClaimsStore } from '../claims/store.js';
 import { PortvaktError } from '../errors.js';
 import type { AppLogger } from '../log.js';
 import type { Portvakt } from '../portvakt.js';
-import type { ClaimsStore } from '../claims/store.js';
 import type { ResourceHandler } from './handlers/types.js';
 import type { LoadedSpec, SpecOperation } from './openapi.js';
 
@@ -43,7 +43,11 @@ function mountOperation(app: Express, operation: SpecOperation, options: Gateway
     validate: validate && ((req) => validate(req.query as Record<string, unknown>)),
   });
   app.get(operation.expressPath, authorize, async (req, res) => {
-    const body = await handler.handle({ party: req.portvakt.party, query: req.query as Record<string, unknown>, store });
+    const body = await handler.handle({
+      party: req.portvakt.party,
+      query: req.query as Record<string, unknown>,
+      store,
+    });
     res.json(body);
   });
 }
@@ -78,8 +82,16 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
     res.json({ status: 'up' });
   });
   app.get('/health/ready', async (_req, res) => {
-    const checks = { jwks: portvakt.keysLoaded, claims: await store.ping().then(() => true, () => false) };
-    res.status(checks.jwks && checks.claims ? 200 : 503).json({ status: checks.jwks && checks.claims ? 'ready' : 'not ready', checks });
+    const checks = {
+      jwks: portvakt.keysLoaded,
+      claims: await store.ping().then(
+        () => true,
+        () => false,
+      ),
+    };
+    res
+      .status(checks.jwks && checks.claims ? 200 : 503)
+      .json({ status: checks.jwks && checks.claims ? 'ready' : 'not ready', checks });
   });
   app.get('/openapi.yaml', (_req, res) => {
     res.type('application/yaml').send(spec.text);

@@ -43,7 +43,9 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 function scopesOf(operation: Json, document: Json): string[] {
   const security = (operation.security ?? document.security) as unknown;
   if (!Array.isArray(security)) return [];
-  return security.flatMap((req) => (isObject(req) ? Object.values(req).flat() : [])).filter((s) => typeof s === 'string');
+  return security
+    .flatMap((req) => (isObject(req) ? Object.values(req).flat() : []))
+    .filter((s) => typeof s === 'string');
 }
 
 /**
@@ -76,7 +78,8 @@ export function loadSpec(file: string | URL): LoadedSpec {
       if (upstream !== undefined && (typeof upstream !== 'string' || !URL.canParse(upstream))) {
         throw new SpecError(`${where}: x-portvakt-upstream must be a URL`);
       }
-      const partyParam = typeof operation['x-portvakt-party'] === 'string' ? operation['x-portvakt-party'] : DEFAULT_PARTY_PARAM;
+      const partyParam =
+        typeof operation['x-portvakt-party'] === 'string' ? operation['x-portvakt-party'] : DEFAULT_PARTY_PARAM;
       if (!path.includes(`{${partyParam}}`)) throw new SpecError(`${where}: the path has no {${partyParam}} parameter`);
       if (scopes.length > 1) throw new SpecError(`${where}: exactly one scope is supported per operation`);
       operations.push({

@@ -70,7 +70,13 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     pdpTimeoutMs: config.pdpTimeoutMs,
     logger,
   });
-  const app = createGatewayApp({ portvakt, spec, store, logger, handlers: options.handlers ?? kravOgBetalingerHandlers });
+  const app = createGatewayApp({
+    portvakt,
+    spec,
+    store,
+    logger,
+    handlers: options.handlers ?? kravOgBetalingerHandlers,
+  });
   const stopLoading = loadKeysUntilReady(portvakt, logger);
   const server = options.host ? app.listen(config.port, options.host) : app.listen(config.port);
   await new Promise<void>((resolve, reject) => {

@@ -52,7 +52,7 @@ export function createPdpClient(options: PdpClientOptions): Decide {
         signal,
       });
     } catch (err) {
-      throw transportFailure(err, deadline);
+      throw transportFailure(err, signal, deadline);
     }
     if (!response.ok) {
       // Free the connection; the body of an error answer is of no use, and a failure to discard it changes nothing.
@@ -63,7 +63,7 @@ export function createPdpClient(options: PdpClientOptions): Decide {
     try {
       text = await response.text();
     } catch (err) {
-      throw transportFailure(err, deadline);
+      throw transportFailure(err, signal, deadline);
     }
     let body: unknown;
     try {
@@ -74,8 +74,9 @@ export function createPdpClient(options: PdpClientOptions): Decide {
     return readDecision(body);
   }
 
-  function transportFailure(err: unknown, deadline: AbortSignal) {
+  function transportFailure(err: unknown, signal: AbortSignal, deadline: AbortSignal) {
     if (deadline.aborted) return pdpUnavailable(`Altinn Authorization did not answer within ${timeoutMs} ms.`, err);
+    if (signal.aborted) return pdpUnavailable('The call to Altinn Authorization was abandoned.', err);
     return pdpUnavailable('Altinn Authorization could not be reached.', err);
   }
 
@@ -85,7 +86,7 @@ export function createPdpClient(options: PdpClientOptions): Decide {
       // The renewal is shared with other calls, so it is not aborted; this call merely stops waiting for it.
       token = await untilAborted(provider(), signal);
     } catch (err) {
-      if (signal.aborted) throw transportFailure(err, deadline);
+      if (signal.aborted) throw transportFailure(err, signal, deadline);
       if (isPortvaktError(err) && err.code === 'pdp_unavailable') throw err;
       throw pdpUnavailable("The gateway's own Altinn token could not be obtained.", err);
     }

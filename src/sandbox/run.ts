@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { createLogger } from '../log.js';
-import { startGateway } from '../gateway/server.js';
 import { loadConfig } from '../gateway/config.js';
+import { startGateway } from '../gateway/server.js';
+import { createLogger } from '../log.js';
 import { createTestIssuer, createTestPdp, systemUserIdFor, testEnv } from '../testing/index.js';
 import { ACCOUNTING_FIRM, NO_SYSTEM_USER, RESOURCE, STANDARD_USERS } from './cast.js';
 

@@ -93,7 +93,6 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
 
   const server: LocalServer = await startLocalServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const endpoint = path === '/jwks' ? jwksState : METADATA_PATHS.has(path) ? metadataState : undefined;
     if (path === '/token') {
       // The sandbox serves the real grant; here tokens are minted in-process.
       return sendJson(res, 400, {
@@ -101,6 +100,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
         error_description: 'the test issuer mints tokens in-process: call issuer.token()',
       });
     }
+    const endpoint = path === '/jwks' ? jwksState : METADATA_PATHS.has(path) ? metadataState : undefined;
     if (!endpoint) return sendJson(res, 404, { error: 'not_found' });
     if (req.method !== 'GET') return sendJson(res, 405, { error: 'method_not_allowed' }, { allow: 'GET' });
     endpoint.requests += 1;
@@ -176,8 +176,9 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       metadataOverrides = { ...overrides };
     },
     reset() {
-      for (const state of [jwksState, metadataState])
+      for (const state of [jwksState, metadataState]) {
         Object.assign(state, { mode: 'ok', delayMs: DEFAULT_DELAY_MS, requests: 0 });
+      }
       metadataOverrides = {};
     },
     close: () => server.close(),

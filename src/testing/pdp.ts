@@ -141,11 +141,7 @@ export async function createTestPdp(options: TestPdpOptions = {}): Promise<TestP
     if (refusal) return sendJson(res, 401, refusal.body, refusal.headers);
 
     const { mode } = state;
-    if (mode === 'reset') return void req.socket.destroy();
-    if (mode === 'hang') return;
-    if (mode === 'error') return problem(res, 500, 'An error occurred while processing your request.');
-    if (mode === 'garbage')
-      return send(res, 200, '<html>Service temporarily unavailable', { 'content-type': 'application/json' });
+    if (applyTransportFault(mode, req, res)) return;
 
     const answer = (fn: () => void) => (mode === 'slow' ? server.later(state.delayMs, fn) : fn());
     if (!/^application\/([\w.+-]+\+)?json\b/i.test(call.headers['content-type'] ?? '')) {
@@ -200,6 +196,26 @@ export async function createTestPdp(options: TestPdpOptions = {}): Promise<TestP
   };
 }
 
+/** The modes that fail before the request is looked at; true when one did. */
+function applyTransportFault(mode: PdpMode, req: IncomingMessage, res: ServerResponse): boolean {
+  switch (mode) {
+    case 'reset':
+      req.socket.destroy();
+      return true;
+    case 'hang':
+      return true;
+    case 'error':
+      problem(res, 500, 'An error occurred while processing your request.');
+      return true;
+    case 'garbage':
+      send(res, 200, '<html>Service temporarily unavailable', { 'content-type': 'application/json' });
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** The modes that answer 200 with a wrong-shaped or failed decision replace the real one. */
 function shapeResults(mode: PdpMode, decided: ResultSpec): ResultSpec[] {
   switch (mode) {
     case 'indeterminate':

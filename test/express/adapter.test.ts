@@ -19,7 +19,10 @@ describe('createPortvakt', () => {
     [{ issuer: 'not a url', pdpUrl: 'http://127.0.0.1/' }, 'issuer'],
     [{ issuer: 'https://test.maskinporten.no/' }, 'pdpUrl'],
     [{ issuer: 'https://test.maskinporten.no/', pdpUrl: 'http://x/', pdpTimeoutMs: 0 }, 'pdpTimeoutMs'],
-    [{ issuer: 'https://test.maskinporten.no/', pdpUrl: 'http://x/', decisionCache: { ttlSeconds: -1 } }, 'decisionCache.ttlSeconds'],
+    [
+      { issuer: 'https://test.maskinporten.no/', pdpUrl: 'http://x/', decisionCache: { ttlSeconds: -1 } },
+      'decisionCache.ttlSeconds',
+    ],
     [{ issuer: 'https://test.maskinporten.no/', pdpUrl: 'http://x/', unknownOption: true }, 'options'],
   ])('refuses bad options at construction, naming the option (%j)', (options, name) => {
     expect(() => createPortvakt(options as never)).toThrow(new RegExp(`"${name.replace('.', '\\.')}"`));

@@ -52,5 +52,6 @@ export function expectProblem(res: request.Response, status: number, code: strin
   for (const field of ['type', 'title', 'status', 'detail', 'code']) {
     if (!(field in body)) throw new Error(`problem lacks ${field}`);
   }
-  if (body.type !== `urn:portvakt:problem:${code}` || body.status !== status) throw new Error('problem type/status wrong');
+  if (body.type !== `urn:portvakt:problem:${code}` || body.status !== status)
+    throw new Error('problem type/status wrong');
 }

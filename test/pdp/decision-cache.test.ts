@@ -13,7 +13,12 @@ const DENY: Decision = { permit: false, reason: 'Deny', detail: 'denied' };
 /** A hand-moved monotonic clock. It starts above 0: lru-cache treats an entry started at 0 as never expiring. */
 function clock() {
   let ms = 1_000_000;
-  return { now: () => ms, advance: (by: number) => void (ms += by) };
+  return {
+    now: () => ms,
+    advance: (by: number) => {
+      ms += by;
+    },
+  };
 }
 
 function setup(options: Partial<DecisionCacheOptions> & { answer?: (query: DecisionQuery) => Promise<Decision> } = {}) {
@@ -215,7 +220,7 @@ describe('with the PDP client and a test PDP', () => {
     const pdp = await createTestPdp();
     try {
       const time = clock();
-      const decide = createPdpClient({ url: pdp.url, timeoutMs: 1000 });
+      const decide = createPdpClient({ url: pdp.url, timeoutMs: 5000 });
       const cache = createDecisionCache({ ttlSeconds: 30, max: 100, decide, now: time.now });
       pdp.permit(QUERY.systemUserId, QUERY.resource, QUERY.party);
       for (let i = 0; i < 5; i++) expect((await cache.get(QUERY)).decision.permit).toBe(true);

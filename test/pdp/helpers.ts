@@ -8,7 +8,9 @@ export const QUERY: DecisionQuery = {
 };
 
 /** The error a promise rejects with (fails the test when it resolves). */
-export async function rejection(promise: Promise<unknown>): Promise<{ code?: string; detail?: string; cause?: unknown }> {
+export async function rejection(
+  promise: Promise<unknown>,
+): Promise<{ code?: string; detail?: string; cause?: unknown }> {
   try {
     await promise;
   } catch (err) {

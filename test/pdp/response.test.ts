@@ -6,7 +6,10 @@ const LEVEL = 'urn:altinn:minimum-authenticationlevel';
 const LEVEL_ORG = 'urn:altinn:minimum-authenticationlevel-org';
 
 /** An obligation as Altinn sends it (PascalCase JSON profile). */
-const obligation = (...assignments: object[]) => ({ Id: 'urn:altinn:obligation:authenticationLevel1', AttributeAssignment: assignments });
+const obligation = (...assignments: object[]) => ({
+  Id: 'urn:altinn:obligation:authenticationLevel1',
+  AttributeAssignment: assignments,
+});
 const assignment = (category: string, value: unknown) => ({
   AttributeId: 'urn:altinn:obligation1-assignment1',
   Value: value,
@@ -40,7 +43,11 @@ describe('readDecision', () => {
       response: [
         {
           decision: 'Permit',
-          status: { statusMessage: null, statusDetails: null, statusCode: { value: 'urn:oasis:names:tc:xacml:1.0:status:ok' } },
+          status: {
+            statusMessage: null,
+            statusDetails: null,
+            statusCode: { value: 'urn:oasis:names:tc:xacml:1.0:status:ok' },
+          },
           obligations: null,
           associateAdvice: null,
           category: null,
@@ -105,7 +112,10 @@ describe('readDecision', () => {
     it.each([
       ['level 4', permitWith(obligation(assignment(LEVEL, '4')))],
       ['the -org category at level 4', permitWith(obligation(assignment(LEVEL_ORG, '4')))],
-      ['one of two levels unmet', permitWith(obligation(assignment(LEVEL, '2')), obligation(assignment(LEVEL_ORG, '4')))],
+      [
+        'one of two levels unmet',
+        permitWith(obligation(assignment(LEVEL, '2')), obligation(assignment(LEVEL_ORG, '4'))),
+      ],
       ['an unknown category', permitWith(obligation(assignment('urn:altinn:some-other-obligation', '1')))],
       ['a known and an unknown assignment', permitWith(obligation(assignment(LEVEL, '2'), assignment('urn:x', '1')))],
       ['an obligation without assignments', permitWith({ Id: 'urn:altinn:obligation:log' })],

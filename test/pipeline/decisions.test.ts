@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { minimumAuthenticationLevel, MINIMUM_AUTHENTICATION_LEVEL_ORG } from '../../src/testing/index.js';
+import { MINIMUM_AUTHENTICATION_LEVEL_ORG, minimumAuthenticationLevel } from '../../src/testing/index.js';
 import {
   APE,
   expectProblem,
@@ -29,7 +29,9 @@ describe('the PDP request', () => {
     expect(headers['content-type']).toMatch(/^application\/json/);
     expect(headers.authorization).toBeUndefined();
     const req = (body as { Request: Record<string, Array<{ Attribute: unknown[] }>> }).Request;
-    expect(req.AccessSubject).toEqual([{ Attribute: [{ AttributeId: 'urn:altinn:systemuser:uuid', Value: RORVANN_USER }] }]);
+    expect(req.AccessSubject).toEqual([
+      { Attribute: [{ AttributeId: 'urn:altinn:systemuser:uuid', Value: RORVANN_USER }] },
+    ]);
     expect(req.Action).toEqual([
       {
         Attribute: [
@@ -72,7 +74,11 @@ describe('decisions', () => {
     ['level 3', [minimumAuthenticationLevel(3)], 200],
     ['level 2 (org category)', [minimumAuthenticationLevel(2, MINIMUM_AUTHENTICATION_LEVEL_ORG)], 200],
     ['level 4', [minimumAuthenticationLevel(4)], 403],
-    ['an unknown obligation', [{ Id: 'urn:example:obligation', AttributeAssignment: [{ Category: 'urn:x', Value: '1' }] }], 403],
+    [
+      'an unknown obligation',
+      [{ Id: 'urn:example:obligation', AttributeAssignment: [{ Category: 'urn:x', Value: '1' }] }],
+      403,
+    ],
   ])('a Permit with obligation %s → %i', async (_name, obligations, status) => {
     world.pdp.permit(RORVANN_USER, KRAV.resource, RORVANN, 'read', { obligations });
     const res = await world.get(RORVANN, world.issuer.token());
@@ -80,18 +86,25 @@ describe('decisions', () => {
     if (status === 403) expect(res.body.code).toBe('access_denied');
   });
 
-  it.each(['indeterminate', 'error', 'garbage', 'reset', 'empty', 'two-results', 'odd-decision', 'slow', 'hang'] as const)(
-    'PDP mode %s → 503 pdp_unavailable with Retry-After, never cached',
-    async (mode) => {
-      world.pdp.setMode(mode, { delayMs: 1500 });
-      // The client gives up at the deadline + 1 s: a PDP that hangs must not hold it longer.
-      const res = await world.get(RORVANN, world.issuer.token()).timeout(500 + 1000);
-      expectProblem(res, 503, 'pdp_unavailable');
-      expect(res.headers['retry-after']).toBe('5');
-      world.pdp.setMode('normal');
-      expect((await world.get(RORVANN, world.issuer.token())).status).toBe(200);
-    },
-  );
+  it.each([
+    'indeterminate',
+    'error',
+    'garbage',
+    'reset',
+    'empty',
+    'two-results',
+    'odd-decision',
+    'slow',
+    'hang',
+  ] as const)('PDP mode %s → 503 pdp_unavailable with Retry-After, never cached', async (mode) => {
+    world.pdp.setMode(mode, { delayMs: 1500 });
+    // The client gives up at the deadline + 1 s: a PDP that hangs must not hold it longer.
+    const res = await world.get(RORVANN, world.issuer.token()).timeout(500 + 1000);
+    expectProblem(res, 503, 'pdp_unavailable');
+    expect(res.headers['retry-after']).toBe('5');
+    world.pdp.setMode('normal');
+    expect((await world.get(RORVANN, world.issuer.token())).status).toBe(200);
+  });
 });
 
 describe('decision cache', () => {

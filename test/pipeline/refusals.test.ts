@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { systemUserIdFor } from '../../src/testing/index.js';
-import { expectProblem, KRAV, type LibraryWorld, RORVANN, RORVANN_USER, startLibraryWorld } from '../helpers/library-world.js';
+import {
+  expectProblem,
+  KRAV,
+  type LibraryWorld,
+  RORVANN,
+  RORVANN_USER,
+  startLibraryWorld,
+} from '../helpers/library-world.js';
 
 let world: LibraryWorld;
 beforeAll(async () => {

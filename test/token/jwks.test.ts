@@ -33,11 +33,14 @@ describe('signing keys', () => {
     await eventually(() => world.get(RORVANN, world.issuer.token()), 200, 8000);
   });
 
-  it.each(['reset', 'garbage'] as const)('treat a JWKS endpoint in mode %s as unavailable, not as a bad token', async (mode) => {
-    world = await startLibraryWorld();
-    world.issuer.setJwksMode(mode);
-    expectProblem(await world.get(RORVANN, world.issuer.token()), 503, 'jwks_unavailable');
-  });
+  it.each(['reset', 'garbage'] as const)(
+    'treat a JWKS endpoint in mode %s as unavailable, not as a bad token',
+    async (mode) => {
+      world = await startLibraryWorld();
+      world.issuer.setJwksMode(mode);
+      expectProblem(await world.get(RORVANN, world.issuer.token()), 503, 'jwks_unavailable');
+    },
+  );
 
   it('refuse metadata that names another issuer (RFC 8414 §3.3)', async () => {
     world = await startLibraryWorld();
@@ -56,7 +59,9 @@ describe('signing keys', () => {
   it('are refetched at most once per cooldown for a flood of unknown kids', async () => {
     world = await startLibraryWorld();
     expect((await world.get(RORVANN, world.issuer.token())).status).toBe(200);
-    const flood = await Promise.all(Array.from({ length: 100 }, () => world.get(RORVANN, world.issuer.forge.unknownKid())));
+    const flood = await Promise.all(
+      Array.from({ length: 100 }, () => world.get(RORVANN, world.issuer.forge.unknownKid())),
+    );
     for (const res of flood) expectProblem(res, 401, 'token_invalid');
     expect(world.issuer.jwksRequests).toBeLessThanOrEqual(2);
   });

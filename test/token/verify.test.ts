@@ -54,7 +54,10 @@ describe('token validation refuses forged and broken tokens with 401 token_inval
     ['ES256 with an all-zero signature', () => world.issuer.forge.es256ZeroSignature()],
     ['stripped signature', () => world.issuer.forge.strippedSignature()],
     ['tampered signature', () => world.issuer.forge.tamperedSignature()],
-    ['tampered payload', () => world.issuer.forge.tamperedPayload({}, { scope: 'skatteetaten:kravogbetalinger admin' })],
+    [
+      'tampered payload',
+      () => world.issuer.forge.tamperedPayload({}, { scope: 'skatteetaten:kravogbetalinger admin' }),
+    ],
     ['header not JSON', () => world.issuer.forge.headerNotJson()],
     ['payload not JSON', () => world.issuer.forge.payloadNotJson()],
     ['signed by a foreign key', () => world.issuer.forge.foreignKey()],
@@ -110,7 +113,9 @@ describe('audience', () => {
     const { issuer } = withAudience;
     expectProblem(await withAudience.get(RORVANN, issuer.token()), 401, 'token_invalid');
     expectProblem(await withAudience.get(RORVANN, issuer.token({ audience: 'https://other/' })), 401, 'token_invalid');
-    expect((await withAudience.get(RORVANN, issuer.token({ audience: 'https://skatteetaten.no/kravogbetalinger' }))).status).toBe(200);
+    expect(
+      (await withAudience.get(RORVANN, issuer.token({ audience: 'https://skatteetaten.no/kravogbetalinger' }))).status,
+    ).toBe(200);
     const inList = issuer.token({ audience: ['x', 'https://skatteetaten.no/kravogbetalinger'] });
     expect((await withAudience.get(RORVANN, inList)).status).toBe(200);
   });

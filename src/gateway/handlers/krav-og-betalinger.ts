@@ -8,18 +8,18 @@ import type { ResourceHandler } from './types.js';
  */
 export const kravOgBetalingerHandlers: Record<string, ResourceHandler> = {
   hentAapneKrav: {
-    handle: ({ party, store }) => store.aapneKrav(party),
+    handle: async ({ party, store }) => store.aapneKrav(party),
   },
   hentKrav: {
     validate: (query) => {
       parsePeriod(query);
     },
-    handle: ({ party, query, store }) => store.krav(party, parsePeriod(query)),
+    handle: async ({ party, query, store }) => store.krav(party, parsePeriod(query)),
   },
   hentInnbetalinger: {
     validate: (query) => {
       parsePeriod(query);
     },
-    handle: ({ party, query, store }) => store.innbetalinger(party, parsePeriod(query)),
+    handle: async ({ party, query, store }) => store.innbetalinger(party, parsePeriod(query)),
   },
 };

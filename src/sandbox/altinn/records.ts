@@ -1,0 +1,247 @@
+import { randomUUID } from 'node:crypto';
+import type { DecisionQuery } from '../../context.js';
+import { systemUserIdFor } from '../../testing/jws.js';
+import { ACCOUNTING_FIRM, ALTINN_VENDOR_SCOPES, RESOURCE, STANDARD_USERS, VENDOR } from '../cast.js';
+
+export const ISO6523 = 'iso6523-actorid-upis';
+export const RESOURCE_ATTRIBUTE_ID = 'urn:altinn:resource';
+
+/** One right as the system register writes it: `{ resource: [{ id: 'urn:altinn:resource', value }] }`. */
+export interface Right {
+  resource: { id: string; value: string }[];
+}
+
+/** A system in the system register (the body of `POST /systemregister/vendor`). */
+export interface SystemRecord {
+  id: string;
+  vendor: { authority: string; ID: string };
+  name: Record<string, string>;
+  description: Record<string, string>;
+  rights: Right[];
+  accessPackages: unknown[];
+  clientId: string[];
+  isVisible: boolean;
+  allowedRedirectUrls: string[];
+  isDeleted: boolean;
+}
+
+export type SystemUserType = 'standard' | 'agent';
+
+/** A system user, in the shape `GET /systemuser/vendor/bysystem/{systemId}` lists it. */
+export interface SystemUserRecord {
+  id: string;
+  integrationTitle: string;
+  systemId: string;
+  partyId: string;
+  partyOrgNo: string;
+  externalRef: string;
+  created: string;
+  isDeleted: boolean;
+  supplierName: string;
+  supplierOrgno: string;
+  userType: SystemUserType;
+  accessPackages: unknown[];
+}
+
+export type RequestStatus = 'New' | 'Accepted' | 'Rejected' | 'Denied' | 'Timedout';
+
+export interface RequestRecord {
+  id: string;
+  externalRef: string;
+  systemId: string;
+  partyOrgNo: string;
+  rights: Right[];
+  accessPackages: unknown[];
+  status: RequestStatus;
+  redirectUrl: string | null;
+  created: string;
+  userType: SystemUserType;
+  /** Set once accepted. */
+  systemUserId?: string;
+}
+
+/** What Maskinporten asks before it puts a system user in a token (contract §9a). */
+export interface SystemUserLookup {
+  clientId: string;
+  orgNo: string;
+  /** Defaults to `orgNo`, as Altinn does for requests without one. */
+  externalRef?: string | undefined;
+}
+
+/**
+ * The local Altinn's records, in memory: gone when the sandbox stops, which is what a sandbox wants.
+ * Every method is synchronous; the HTTP layer (server.ts) does validation and shapes answers.
+ */
+export class AltinnRecords {
+  readonly systems = new Map<string, SystemRecord>();
+  readonly systemUsers = new Map<string, SystemUserRecord>();
+  readonly requests = new Map<string, RequestRecord>();
+  /** Agent system user id → client organization numbers. */
+  readonly clients = new Map<string, Set<string>>();
+  private readonly partyIds = new Map<string, string>();
+
+  /** Altinn addresses parties by a numeric party id as well as by organization number. */
+  partyIdFor(orgNo: string): string {
+    let id = this.partyIds.get(orgNo);
+    if (!id) {
+      id = String(50_100_000 + this.partyIds.size);
+      this.partyIds.set(orgNo, id);
+    }
+    return id;
+  }
+
+  /** `party` as an organization number or a party id. */
+  orgNoForParty(party: string): string | undefined {
+    if (/^\d{9}$/.test(party)) return party;
+    for (const [orgNo, id] of this.partyIds) if (id === party) return orgNo;
+    return undefined;
+  }
+
+  systemsByClientId(clientId: string): SystemRecord[] {
+    return [...this.systems.values()].filter((s) => !s.isDeleted && s.clientId.includes(clientId));
+  }
+
+  /** The live system user of (system, org, externalRef), whatever its type. */
+  systemUserFor(systemId: string, orgNo: string, externalRef: string): SystemUserRecord | undefined {
+    for (const user of this.systemUsers.values()) {
+      if (
+        !user.isDeleted &&
+        user.systemId === systemId &&
+        user.partyOrgNo === orgNo &&
+        user.externalRef === externalRef
+      ) {
+        return user;
+      }
+    }
+    return undefined;
+  }
+
+  /** Maskinporten's question: the live system user of this client's system for this org. */
+  findForToken(lookup: SystemUserLookup): { user: SystemUserRecord; system: SystemRecord } | undefined {
+    const externalRef = lookup.externalRef ?? lookup.orgNo;
+    for (const system of this.systemsByClientId(lookup.clientId)) {
+      const user = this.systemUserFor(system.id, lookup.orgNo, externalRef);
+      if (user) return { user, system };
+    }
+    return undefined;
+  }
+
+  createSystemUser(request: {
+    systemId: string;
+    partyOrgNo: string;
+    externalRef: string;
+    userType: SystemUserType;
+    accessPackages?: unknown[];
+    id?: string;
+  }): SystemUserRecord {
+    const system = this.systems.get(request.systemId);
+    const user: SystemUserRecord = {
+      id: request.id ?? randomUUID(),
+      integrationTitle: system?.name.nb ?? system?.name.en ?? request.systemId,
+      systemId: request.systemId,
+      partyId: this.partyIdFor(request.partyOrgNo),
+      partyOrgNo: request.partyOrgNo,
+      externalRef: request.externalRef,
+      created: new Date().toISOString(),
+      isDeleted: false,
+      supplierName: system ? (VENDOR_NAMES.get(system.vendor.ID) ?? system.vendor.ID) : '',
+      supplierOrgno: system?.vendor.ID.replace(/^0192:/, '') ?? '',
+      userType: request.userType,
+      accessPackages: request.accessPackages ?? [],
+    };
+    this.systemUsers.set(user.id, user);
+    if (user.userType === 'agent') this.clients.set(user.id, new Set());
+    return user;
+  }
+
+  /** The end user's revocation: the system user is deleted (kept, marked, as Altinn does). */
+  revoke(party: string, systemUserId: string): boolean {
+    const orgNo = this.orgNoForParty(party);
+    const user = this.systemUsers.get(systemUserId);
+    if (!user || user.isDeleted || user.partyOrgNo !== orgNo) return false;
+    user.isDeleted = true;
+    return true;
+  }
+
+  accept(requestId: string): SystemUserRecord | undefined {
+    const request = this.requests.get(requestId);
+    if (!request || request.status !== 'New') return undefined;
+    const user = this.createSystemUser({
+      systemId: request.systemId,
+      partyOrgNo: request.partyOrgNo,
+      externalRef: request.externalRef,
+      userType: request.userType,
+      accessPackages: request.accessPackages,
+    });
+    request.status = 'Accepted';
+    request.systemUserId = user.id;
+    return user;
+  }
+
+  reject(requestId: string): boolean {
+    const request = this.requests.get(requestId);
+    if (!request || request.status !== 'New') return false;
+    request.status = 'Rejected';
+    return true;
+  }
+
+  /**
+   * The PDP's rule: Permit when the system user lives, its system's rights include the resource, and
+   * the party is its own org (standard) or one of its clients (agent). Any action the right covers.
+   */
+  decide(query: DecisionQuery): 'Permit' | 'NotApplicable' {
+    const user = this.systemUsers.get(query.systemUserId.toLowerCase());
+    if (!user || user.isDeleted) return 'NotApplicable';
+    const system = this.systems.get(user.systemId);
+    if (!system || system.isDeleted) return 'NotApplicable';
+    const hasRight = system.rights.some((right) =>
+      right.resource.some((r) => r.id === RESOURCE_ATTRIBUTE_ID && r.value === query.resource),
+    );
+    if (!hasRight) return 'NotApplicable';
+    const forParty =
+      user.userType === 'standard'
+        ? user.partyOrgNo === query.party
+        : (this.clients.get(user.id)?.has(query.party) ?? false);
+    return forParty ? 'Permit' : 'NotApplicable';
+  }
+}
+
+const VENDOR_NAMES = new Map([[`0192:${VENDOR.orgNo}`, VENDOR.name]]);
+
+/** The scopes SmartRegnskap's Maskinporten client may ask for. */
+export const SMARTREGNSKAP_SCOPES = ['skatteetaten:kravogbetalinger', ...ALTINN_VENDOR_SCOPES];
+
+/** The story of contract §9: SmartRegnskap, two standard system users, the accounting firm's agent. */
+export function seedRecords(records: AltinnRecords): void {
+  records.systems.set(VENDOR.systemId, {
+    id: VENDOR.systemId,
+    vendor: { authority: ISO6523, ID: `0192:${VENDOR.orgNo}` },
+    name: { nb: VENDOR.systemName, nn: VENDOR.systemName, en: VENDOR.systemName },
+    description: { nb: 'Regnskapssystem fra SmartCloud AS', en: 'Accounting system from SmartCloud AS' },
+    rights: [{ resource: [{ id: RESOURCE_ATTRIBUTE_ID, value: RESOURCE }] }],
+    accessPackages: [],
+    clientId: [VENDOR.clientId],
+    isVisible: true,
+    // Any local page may be the vendor's return address (ports are ignored for loopback, see server.ts).
+    allowedRedirectUrls: ['http://localhost/', 'http://127.0.0.1/'],
+    isDeleted: false,
+  });
+  for (const { orgNo } of STANDARD_USERS) {
+    // The kit's deterministic uuids, so tokens from createTestIssuer and from the sandbox name the same users.
+    records.createSystemUser({
+      id: systemUserIdFor(orgNo),
+      systemId: VENDOR.systemId,
+      partyOrgNo: orgNo,
+      externalRef: orgNo,
+      userType: 'standard',
+    });
+  }
+  const agent = records.createSystemUser({
+    id: systemUserIdFor(ACCOUNTING_FIRM.orgNo),
+    systemId: VENDOR.systemId,
+    partyOrgNo: ACCOUNTING_FIRM.orgNo,
+    externalRef: ACCOUNTING_FIRM.orgNo,
+    userType: 'agent',
+  });
+  records.clients.set(agent.id, new Set(ACCOUNTING_FIRM.clients));
+}

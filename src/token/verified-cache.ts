@@ -1,0 +1,98 @@
+import { LRUCache } from 'lru-cache';
+import type { RemoteKeySet } from './jwks.js';
+import { checkClaims, type TokenClaims, type TokenVerifier, type TokenVerifierOptions } from './verify.js';
+
+/** Default bound on remembered tokens: about 25 MB at Maskinporten's token size (see bench/README.md). */
+export const VERIFIED_TOKEN_CACHE_MAX = 10_000;
+
+/** Seconds after `exp` that `checkClaims` still accepts a token; the cache never keeps an entry longer. */
+const MAX_TOLERANCE_SECONDS = 30;
+
+export interface VerifiedTokenCacheOptions {
+  /** Bound on remembered tokens, in entries; the least recently used go first. Required: no unbounded cache. */
+  max: number;
+  /** The key set the verifier uses: every entry is dropped when its `generation` changes (a removed key stops working). */
+  keys: Pick<RemoteKeySet, 'generation'>;
+  /** The same rules the verifier applies: `exp`, `nbf`, `iat`, `iss`, `aud` are re-checked on every hit. */
+  claimRules: TokenVerifierOptions;
+  /** Wall clock in ms for the claim checks; default `claimRules.now`, else `Date.now`. For tests. */
+  now?: () => number;
+}
+
+/** What a cached token costs to look up; `size` is for metrics and the benchmark. */
+export interface VerifiedTokenCache extends TokenVerifier {
+  /** Entries held. */
+  readonly size: number;
+  /** Forgets every remembered token. */
+  clear(): void;
+}
+
+/** Claims are shared by every request that presents the token: nobody may change them for the next one. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+/**
+ * Remembers tokens that passed `verify`, keyed by the exact token string, so a client that reuses its token
+ * (Maskinporten tokens live about 120 s) pays the RSA check once instead of on every request.
+ *
+ * Security: only successful verifications are stored, so a forged or altered token (a different string)
+ * always goes through the full check. Every hit re-runs `checkClaims` against the current clock, so a cached
+ * token is refused exactly when a fresh verification would refuse it (expired, not yet valid); the entry's
+ * TTL additionally evicts it once `exp` plus the 30 s tolerance has passed. A new key set generation (any
+ * JWKS load) empties the cache, so a key the issuer withdrew stops authorizing cached tokens too.
+ * The key is the whole token, not a hash of it: a hash would save about 1 KB per entry but cost a SHA-256 on
+ * every request, and the whole string cannot collide.
+ */
+export function createVerifiedTokenCache(
+  verify: TokenVerifier,
+  options: VerifiedTokenCacheOptions,
+): VerifiedTokenCache {
+  const { max, keys, claimRules } = options;
+  if (!(Number.isSafeInteger(max) && max > 0)) {
+    throw new RangeError('createVerifiedTokenCache: max must be a positive integer.');
+  }
+  const now = options.now ?? claimRules.now ?? Date.now;
+  const cache = new LRUCache<string, TokenClaims>({ max });
+  let generation = keys.generation;
+
+  function sync(): void {
+    if (keys.generation !== generation) {
+      cache.clear();
+      generation = keys.generation;
+    }
+  }
+
+  const verifyCached = async (token: string): Promise<TokenClaims> => {
+    sync();
+    const cached = cache.get(token);
+    if (cached !== undefined) {
+      try {
+        checkClaims(cached, claimRules, now());
+      } catch (err) {
+        cache.delete(token);
+        throw err;
+      }
+      return cached;
+    }
+    const before = keys.generation;
+    const claims = await verify(token);
+    // Verified against a key set that has since been replaced: answer this request, but do not remember it.
+    if (keys.generation !== before) return claims;
+    sync();
+    // `verify` has checked that `exp` is a finite number. The TTL evicts the entry once no clock reading could
+    // accept it any more; the checks above are what decides, on the same clock as a fresh verification.
+    const ttl = ((claims.exp as number) + MAX_TOLERANCE_SECONDS) * 1000 - now();
+    if (ttl > 0) cache.set(token, deepFreeze(claims), { ttl: Math.ceil(ttl) });
+    return claims;
+  };
+
+  return Object.defineProperties(verifyCached, {
+    size: { get: () => cache.size },
+    clear: { value: () => cache.clear() },
+  }) as VerifiedTokenCache;
+}

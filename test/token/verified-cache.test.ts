@@ -1,0 +1,133 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createTestIssuer, type TestIssuer } from '../../src/testing/index.js';
+import { createJsonFetcher } from '../../src/token/discovery.js';
+import { createRemoteKeySet } from '../../src/token/jwks.js';
+import { createVerifiedTokenCache } from '../../src/token/verified-cache.js';
+import { createTokenVerifier, type TokenClaims } from '../../src/token/verify.js';
+import { expectProblem, type LibraryWorld, RORVANN, startLibraryWorld } from '../helpers/library-world.js';
+
+let world: LibraryWorld | undefined;
+let issuer: TestIssuer | undefined;
+afterEach(async () => {
+  vi.useRealTimers();
+  await world?.close();
+  await issuer?.close();
+  world = undefined;
+  issuer = undefined;
+});
+
+/** Only the wall clock is faked: loopback HTTP keeps its real timers. */
+const fakeWallClock = () => vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+
+describe('remembered tokens, through the library app', () => {
+  it('are refused once expired, exactly when a fresh verification refuses them', async () => {
+    world = await startLibraryWorld();
+    fakeWallClock();
+    const token = world.issuer.token({ expiresInSeconds: 60 });
+    const exp = Math.floor(Date.now() / 1000) + 60;
+    expect((await world.get(RORVANN, token)).status).toBe(200);
+    expect((await world.get(RORVANN, token)).status).toBe(200);
+
+    // The verifier accepts until exp + 30 s; the cached entry must not outlive that by a second.
+    vi.setSystemTime((exp + 29) * 1000);
+    expect((await world.get(RORVANN, token)).status).toBe(200);
+    vi.setSystemTime((exp + 30) * 1000);
+    const res = await world.get(RORVANN, token);
+    expectProblem(res, 401, 'token_invalid');
+    expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+  });
+
+  it('are refused when not yet valid for the current clock, even after being accepted', async () => {
+    world = await startLibraryWorld();
+    fakeWallClock();
+    const token = world.issuer.token();
+    expect((await world.get(RORVANN, token)).status).toBe(200);
+    // A clock set back (e.g. NTP step) makes `iat` lie in the future beyond the tolerance.
+    vi.setSystemTime(Date.now() - 60_000);
+    expectProblem(await world.get(RORVANN, token), 401, 'token_invalid');
+  });
+
+  it('never let a forged token through, however often the genuine one was accepted', async () => {
+    world = await startLibraryWorld();
+    const genuine = world.issuer.token();
+    for (let i = 0; i < 3; i++) expect((await world.get(RORVANN, genuine)).status).toBe(200);
+    const [header, payload] = genuine.split('.');
+    const forgeries = [
+      world.issuer.forge.tamperedSignature(),
+      world.issuer.forge.tamperedPayload(),
+      `${header}.${payload}.`,
+      `${header}.${payload}.${'A'.repeat(342)}`,
+      world.issuer.forge.algNone(),
+    ];
+    for (const forged of forgeries) {
+      for (let i = 0; i < 2; i++) expectProblem(await world.get(RORVANN, forged), 401, 'token_invalid');
+    }
+    expect((await world.get(RORVANN, genuine)).status).toBe(200);
+  });
+
+  it('stop working once the issuer withdraws their key', async () => {
+    world = await startLibraryWorld();
+    fakeWallClock();
+    const old = world.issuer.token();
+    expect((await world.get(RORVANN, old)).status).toBe(200);
+    world.issuer.rotateKeys({ keepOld: false });
+    vi.setSystemTime(Date.now() + 6_000); // past the refetch cooldown
+    // A token with the new kid makes the key set reload; the old key is gone from it.
+    expect((await world.get(RORVANN, world.issuer.token())).status).toBe(200);
+    expectProblem(await world.get(RORVANN, old), 401, 'token_invalid');
+  });
+});
+
+describe('createVerifiedTokenCache', () => {
+  async function setup(max: number) {
+    issuer = await createTestIssuer();
+    const keys = createRemoteKeySet({
+      jwksUri: async () => issuer!.jwksUri,
+      fetchJson: createJsonFetcher({ timeoutMs: 2000 }),
+    });
+    const claimRules = { issuer: issuer.issuer, keys };
+    const real = createTokenVerifier(claimRules);
+    const verified: string[] = [];
+    const counting = async (token: string): Promise<TokenClaims> => {
+      verified.push(token);
+      return real(token);
+    };
+    return { verify: createVerifiedTokenCache(counting, { max, keys, claimRules }), verified };
+  }
+
+  it('verifies a token once and answers later uses from memory', async () => {
+    const { verify, verified } = await setup(10);
+    const token = issuer!.token();
+    const first = await verify(token);
+    expect(await verify(token)).toBe(first);
+    expect(verified).toHaveLength(1);
+    expect(Object.isFrozen(first)).toBe(true);
+  });
+
+  it('does not remember failures', async () => {
+    const { verify, verified } = await setup(10);
+    const forged = issuer!.forge.tamperedSignature();
+    for (let i = 0; i < 3; i++) await expect(verify(forged)).rejects.toMatchObject({ code: 'token_invalid' });
+    expect(verified).toHaveLength(3);
+    expect(verify.size).toBe(0);
+  });
+
+  it('stays within its bound', async () => {
+    const { verify } = await setup(3);
+    for (let i = 0; i < 10; i++) await verify(issuer!.token());
+    expect(verify.size).toBe(3);
+  });
+
+  it('refuses to be unbounded', async () => {
+    const { verify } = await setup(1);
+    for (const max of [0, -1, 1.5, Number.POSITIVE_INFINITY]) {
+      expect(() =>
+        createVerifiedTokenCache(verify, {
+          max,
+          keys: { generation: 0 },
+          claimRules: { issuer: 'x', keys: {} as never },
+        }),
+      ).toThrow(RangeError);
+    }
+  });
+});
