@@ -141,7 +141,10 @@ export async function startSandboxMaskinporten(options: SandboxMaskinportenOptio
       try {
         client.keys.set(jwk.kid, (await importJWK({ kty: 'RSA', n: jwk.n, e: jwk.e }, 'RS256')) as CryptoKey);
       } catch {
-        return sendJson(res, 400, { error: 'invalid_request', error_description: `key ${jwk.kid} is not a valid RSA key` });
+        return sendJson(res, 400, {
+          error: 'invalid_request',
+          error_description: `key ${jwk.kid} is not a valid RSA key`,
+        });
       }
       added.push(jwk.kid);
     }
@@ -203,7 +206,8 @@ export async function startSandboxMaskinporten(options: SandboxMaskinportenOptio
     const iat = Number(claims.iat);
     const exp = Number(claims.exp);
     if (Math.abs(iat - now) > IAT_SKEW_SECONDS) throw new GrantError('invalid_grant', 'iat must be within 10 s of now');
-    if (exp - iat > MAX_ASSERTION_LIFE_SECONDS) throw new GrantError('invalid_grant', 'exp - iat must be at most 120 s');
+    if (exp - iat > MAX_ASSERTION_LIFE_SECONDS)
+      throw new GrantError('invalid_grant', 'exp - iat must be at most 120 s');
     forgetOldJtis(now);
     const jtiKey = `${client.clientId} ${String(claims.jti)}`;
     if (seenJtis.has(jtiKey)) throw new GrantError('invalid_grant', 'jti has been used before');

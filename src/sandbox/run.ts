@@ -1,79 +1,153 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../gateway/config.js';
-import { startGateway } from '../gateway/server.js';
+import { type RunningGateway, startGateway } from '../gateway/server.js';
 import { createLogger } from '../log.js';
-import { createTestIssuer, createTestPdp, systemUserIdFor, testEnv } from '../testing/index.js';
-import { ACCOUNTING_FIRM, NO_SYSTEM_USER, RESOURCE, STANDARD_USERS } from './cast.js';
+import { systemUserIdFor } from '../testing/jws.js';
+import { AltinnRecords, SMARTREGNSKAP_SCOPES, seedRecords } from './altinn/records.js';
+import { type SandboxAltinn, startSandboxAltinn } from './altinn/server.js';
+import { ACCOUNTING_FIRM, STANDARD_USERS, VENDOR } from './cast.js';
+import { type SandboxMaskinporten, startSandboxMaskinporten } from './maskinporten.js';
+import { DEFAULT_MASKINPORTEN_URL } from './token-command.js';
 
 export interface Sandbox {
+  /** `http://127.0.0.1:<port>` of each part. */
+  readonly gatewayUrl: string;
+  readonly maskinportenIssuer: string;
+  readonly altinnUrl: string;
   close(): Promise<void>;
 }
 
 const API = '/api/innkreving/kravogbetalinger/v1';
+/** Sandbox access tokens live longer than Maskinporten's usual 120 s, so pasted commands keep working. */
+const ACCESS_TOKEN_SECONDS = 3600;
+
+export class SandboxStartError extends Error {
+  override name = 'SandboxStartError';
+}
+
+function port(value: string | undefined, flag: string): number {
+  if (value === undefined || !/^\d+$/.test(value) || Number(value) > 65535) {
+    throw new SandboxStartError(`--${flag} must be a port number (0-65535), got "${value ?? ''}"`);
+  }
+  return Number(value);
+}
+
+/** Turns EADDRINUSE into one clear line naming the flag that moves it. */
+async function listening<T>(what: string, flag: string, portNumber: number, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new SandboxStartError(`port ${portNumber} (${what}) is in use — pick another with --${flag} <port>`);
+    }
+    throw err;
+  }
+}
 
 /**
- * `npm start`: the gateway wired to a local issuer and PDP on loopback, seeded with the cast.
- * Keys live in memory only, so `portvakt serve` can never pick them up.
+ * `npm start`: on loopback, the gateway, a local Maskinporten and a local Altinn seeded with the cast
+ * of contract §9. Keys live in memory only, so `portvakt serve` can never pick them up.
  */
 export async function runSandbox(args: string[]): Promise<Sandbox> {
   const { values } = parseArgs({
     args,
     options: {
-      port: { type: 'string', default: process.env.PORT ?? '8080' },
-      'issuer-port': { type: 'string', default: '8081' },
-      'pdp-port': { type: 'string', default: '8082' },
-      ttl: { type: 'string', default: process.env.DECISION_CACHE_TTL_SECONDS ?? '5' },
+      port: { type: 'string', default: '8080' },
+      'maskinporten-port': { type: 'string', default: '8081' },
+      'altinn-port': { type: 'string', default: '8082' },
+      ttl: { type: 'string', default: '5' },
     },
   });
-  const issuer = await createTestIssuer({ port: Number(values['issuer-port']) });
-  const pdp = await createTestPdp({ port: Number(values['pdp-port']) });
-  for (const user of STANDARD_USERS) pdp.permit(systemUserIdFor(user.orgNo), RESOURCE, user.orgNo);
-  for (const client of ACCOUNTING_FIRM.clients) pdp.permit(systemUserIdFor(ACCOUNTING_FIRM.orgNo), RESOURCE, client);
-
-  const config = loadConfig({
-    ...testEnv(issuer, pdp),
-    PORT: values.port,
-    DECISION_CACHE_TTL_SECONDS: values.ttl,
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-  });
-  const gateway = await startGateway(config, { host: '127.0.0.1', logger: createLogger(config.logLevel) });
-  await gateway.portvakt.loadKeys().catch(() => {});
-
-  const base = `http://127.0.0.1:${gateway.port}${API}`;
-  const token = issuer.token({ org: STANDARD_USERS[0]!.orgNo, expiresInSeconds: 3600 });
-  const firmToken = issuer.token({ org: ACCOUNTING_FIRM.orgNo, expiresInSeconds: 3600 });
-  process.stdout.write(`
-Portvakt sandbox is up
-  gateway      ${gateway.url}   (docs: ${gateway.url}/openapi.yaml)
-  Maskinporten ${issuer.issuer}   (metadata, JWKS)
-  Altinn PDP   ${pdp.url}
-  decision cache TTL ${config.decisionCacheTtlSeconds} s
-
-A SmartRegnskap system-user token for ${STANDARD_USERS[0]!.name} (${STANDARD_USERS[0]!.orgNo}), valid 1 hour:
-
-TOKEN=${token}
-
-# Read Rør og Vann AS's open claims (200):
-curl -s -H "Authorization: Bearer $TOKEN" ${base}/${STANDARD_USERS[0]!.orgNo}/aapnekrav
-
-# Read another party with the same token (403 access_denied):
-curl -s -H "Authorization: Bearer $TOKEN" ${base}/${NO_SYSTEM_USER.orgNo}/aapnekrav
-
-# Claims in a period (200), and a period over a year (400 period_invalid):
-curl -s -H "Authorization: Bearer $TOKEN" "${base}/${STANDARD_USERS[0]!.orgNo}/krav?fraOgMed=2026-01-01&tilOgMed=2026-12-31"
-curl -s -H "Authorization: Bearer $TOKEN" "${base}/${STANDARD_USERS[0]!.orgNo}/krav?fraOgMed=2025-01-01&tilOgMed=2026-12-31"
-
-# The accounting firm's agent system user reads its client ${ACCOUNTING_FIRM.clients[0]} (200):
-FIRM_TOKEN=${firmToken}
-curl -s -H "Authorization: Bearer $FIRM_TOKEN" ${base}/${ACCOUNTING_FIRM.clients[0]}/aapnekrav
-
-Ctrl-C stops everything.
-`);
-
-  return {
-    async close() {
-      await gateway.close();
-      await Promise.all([issuer.close(), pdp.close()]);
-    },
+  const ports = {
+    gateway: port(values.port, 'port'),
+    maskinporten: port(values['maskinporten-port'], 'maskinporten-port'),
+    altinn: port(values['altinn-port'], 'altinn-port'),
   };
+  if (!/^[1-9]\d*$/.test(values.ttl)) throw new SandboxStartError(`--ttl must be a positive number of seconds`);
+
+  const records = new AltinnRecords();
+  seedRecords(records);
+  const started: { close(): Promise<void> }[] = [];
+  const closeAll = async () => {
+    for (const part of started.reverse()) await part.close();
+  };
+  try {
+    const maskinporten: SandboxMaskinporten = await listening(
+      'Maskinporten',
+      'maskinporten-port',
+      ports.maskinporten,
+      () =>
+        startSandboxMaskinporten({
+          port: ports.maskinporten,
+          accessTokenLifetimeSeconds: ACCESS_TOKEN_SECONDS,
+          clients: [{ clientId: VENDOR.clientId, orgNo: VENDOR.orgNo, scopes: SMARTREGNSKAP_SCOPES }],
+          resolveSystemUser: (lookup) => {
+            const found = records.findForToken(lookup);
+            return found && { systemUserId: found.user.id, systemId: found.system.id };
+          },
+        }),
+    );
+    started.push(maskinporten);
+    const altinn: SandboxAltinn = await listening('Altinn', 'altinn-port', ports.altinn, () =>
+      startSandboxAltinn({
+        port: ports.altinn,
+        records,
+        verifyMaskinportenToken: (token) => maskinporten.verifyAccessToken(token),
+      }),
+    );
+    started.push(altinn);
+    const config = loadConfig({
+      PORT: String(ports.gateway),
+      MASKINPORTEN_ISSUER: maskinporten.issuer,
+      ALTINN_PDP_URL: altinn.pdpUrl,
+      DECISION_CACHE_TTL_SECONDS: values.ttl,
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    });
+    const gateway: RunningGateway = await listening('gateway', 'port', ports.gateway, () =>
+      startGateway(config, { host: '127.0.0.1', logger: createLogger(config.logLevel) }),
+    );
+    started.push(gateway);
+    await gateway.portvakt.loadKeys().catch(() => {});
+    process.stdout.write(instructions(gateway.url, maskinporten.issuer, altinn.origin, config.decisionCacheTtlSeconds));
+    return {
+      gatewayUrl: gateway.url,
+      maskinportenIssuer: maskinporten.issuer,
+      altinnUrl: altinn.origin,
+      close: closeAll,
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+function instructions(gatewayUrl: string, issuer: string, altinnUrl: string, ttl: number): string {
+  const base = `${gatewayUrl}${API}`;
+  const pia = STANDARD_USERS[0]!;
+  const other = STANDARD_USERS[1]!;
+  const client = ACCOUNTING_FIRM.clients[0]!;
+  const status = `-w ' -> %{http_code}\\n'`;
+  const env = issuer === DEFAULT_MASKINPORTEN_URL ? '' : `export PORTVAKT_SANDBOX_MASKINPORTEN=${issuer}\n`;
+  // Seeded with the kit's deterministic uuid, so the revocation can be printed ready to paste.
+  const piaSystemUser = systemUserIdFor(pia.orgNo);
+  return `
+Portvakt sandbox is up (Ctrl-C stops it)
+  gateway       ${gatewayUrl}   (API reference: ${gatewayUrl}/docs)
+  Maskinporten  ${issuer}   (SmartRegnskap client ${VENDOR.clientId})
+  Altinn        ${altinnUrl}   (PDP, system users, approval page)
+  decision cache TTL ${ttl} s
+
+${env}# SmartRegnskap asks Maskinporten for ${pia.name}'s system user (JWT grant), then reads its claims (200):
+TOKEN=$(npx portvakt token --org ${pia.orgNo})
+curl -s ${status} -H "Authorization: Bearer $TOKEN" ${base}/${pia.orgNo}/aapnekrav
+# The same token for another party (403):
+curl -s ${status} -H "Authorization: Bearer $TOKEN" ${base}/${other.orgNo}/aapnekrav
+# Pia revokes the system user in Altinn; after the TTL the same token gets 403, and a new token is refused:
+curl -s ${status} -X DELETE ${altinnUrl}/authentication/api/v1/systemuser/${pia.orgNo}/${piaSystemUser}
+sleep ${ttl + 1}; curl -s ${status} -H "Authorization: Bearer $TOKEN" ${base}/${pia.orgNo}/aapnekrav
+npx portvakt token --org ${pia.orgNo}
+# The accounting firm's agent system user reads its client ${client} (200):
+FIRM=$(npx portvakt token --org ${ACCOUNTING_FIRM.orgNo})
+curl -s ${status} -H "Authorization: Bearer $FIRM" ${base}/${client}/aapnekrav
+`;
 }

@@ -37,10 +37,16 @@ ${what}${decision}</div>`,
   );
 }
 
+const HEADINGS: Record<string, string> = {
+  Accepted: 'Godkjent',
+  Rejected: 'Avvist',
+  New: 'Systembrukeren finnes allerede',
+};
+
 export function resultPage(request: RequestRecord): string {
   return layout(
     'Systemtilgang',
-    `<div class="box"><h1>${request.status === 'Accepted' ? 'Godkjent' : 'Avvist'}</h1>
+    `<div class="box"><h1>${HEADINGS[request.status] ?? escapeHtml(request.status)}</h1>
 <p id="status">Status: <strong>${escapeHtml(request.status)}</strong></p></div>`,
   );
 }

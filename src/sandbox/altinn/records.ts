@@ -165,7 +165,7 @@ export class AltinnRecords {
 
   accept(requestId: string): SystemUserRecord | undefined {
     const request = this.requests.get(requestId);
-    if (!request || request.status !== 'New') return undefined;
+    if (request?.status !== 'New') return undefined;
     const user = this.createSystemUser({
       systemId: request.systemId,
       partyOrgNo: request.partyOrgNo,
@@ -180,7 +180,7 @@ export class AltinnRecords {
 
   reject(requestId: string): boolean {
     const request = this.requests.get(requestId);
-    if (!request || request.status !== 'New') return false;
+    if (request?.status !== 'New') return false;
     request.status = 'Rejected';
     return true;
   }

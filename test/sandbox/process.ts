@@ -1,0 +1,75 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = ['--import', 'tsx', 'src/cli.ts'];
+
+export interface SandboxProcess {
+  gatewayUrl: string;
+  /** With trailing slash, as printed. */
+  maskinportenUrl: string;
+  altinnUrl: string;
+  /** Everything printed on stdout at start. */
+  banner: string;
+  stop(): Promise<void>;
+}
+
+/** `portvakt sandbox` as a real process on free ports; resolves once it has printed its addresses. */
+export async function startSandboxProcess(args: string[] = []): Promise<SandboxProcess> {
+  const child = spawn(
+    process.execPath,
+    [...CLI, 'sandbox', '--port', '0', '--maskinporten-port', '0', '--altinn-port', '0', ...args],
+    { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    const check = () => {
+      if (/^Altinn\s+http/m.test(stdout.replace(/^ +/gm, '')) && stdout.includes('FIRM=')) resolve();
+    };
+    child.stdout.on('data', check);
+    child.once('exit', (code) => reject(new Error(`sandbox exited (${code}) before it was ready:\n${stderr}`)));
+  });
+  const url = (label: string) => new RegExp(`^\\s*${label}\\s+(http://\\S+)`, 'm').exec(stdout)![1]!;
+  return {
+    gatewayUrl: url('gateway'),
+    maskinportenUrl: url('Maskinporten'),
+    altinnUrl: url('Altinn'),
+    banner: stdout,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `portvakt <args>` to completion. */
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const child: ChildProcess = spawn(process.execPath, [...CLI, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}
