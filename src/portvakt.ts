@@ -26,6 +26,9 @@ export interface Portvakt {
   clearDecisions(): void;
 }
 
+/** Refusals of the token itself (not of the request or the decision), counted by reason. */
+const TOKEN_REJECTIONS = new Set(['token_missing', 'token_invalid', 'insufficient_scope', 'systemuser_missing']);
+
 const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 
 /** Caches a promise, dropping it on failure so the next call retries (as auth0's discovery does). */
@@ -104,7 +107,7 @@ export function createPortvakt(input: PortvaktOptions): Portvakt {
       return await pipeline(request, operation);
     } catch (err) {
       const code = (err as { code?: unknown }).code;
-      if (code === 'token_invalid' || code === 'token_missing') observer.tokenRejected?.(code);
+      if (typeof code === 'string' && TOKEN_REJECTIONS.has(code)) observer.tokenRejected?.(code);
       throw err;
     }
   };

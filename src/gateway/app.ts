@@ -1,12 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express, type Request } from 'express';
 import { pinoHttp } from 'pino-http';
+import { claimsUnavailable, isClaimsOutage } from '../claims/errors.js';
 import type { ClaimsStore } from '../claims/store.js';
-import { PortvaktError } from '../errors.js';
+import { isPortvaktError, PortvaktError } from '../errors.js';
 import type { AppLogger } from '../log.js';
 import type { Portvakt } from '../portvakt.js';
+import { createBodyLimit, MAX_BODY_BYTES } from './body-limit.js';
+import { mountDocs } from './docs.js';
 import type { ResourceHandler } from './handlers/types.js';
+import { createGatewayMetrics, type GatewayMetrics, UNMATCHED_ROUTE } from './metrics.js';
 import type { LoadedSpec, SpecOperation } from './openapi.js';
+import { createProxyHandler } from './proxy.js';
 
 export interface GatewayAppOptions {
   portvakt: Portvakt;
@@ -14,6 +19,15 @@ export interface GatewayAppOptions {
   handlers: Record<string, ResourceHandler>;
   store: ClaimsStore;
   logger: AppLogger;
+  /**
+   * This gateway's metrics; its `observer` should be the one given to `createPortvakt`.
+   * Default: a fresh set (request metrics only, as nothing feeds Portvakt's hooks into it).
+   */
+  metrics?: GatewayMetrics;
+  /** Deadline for a proxied operation's upstream to answer, in milliseconds. Default 10000. */
+  upstreamTimeoutMs?: number;
+  /** Largest request body accepted, in bytes. Default 1 MiB. */
+  maxBodyBytes?: number;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -30,19 +44,61 @@ function securityHeaders(_req: Request, res: express.Response, next: express.Nex
   next();
 }
 
-function mountOperation(app: Express, operation: SpecOperation, options: GatewayAppOptions) {
-  const { portvakt, handlers, store } = options;
+type RouteMethod = 'get' | 'put' | 'post' | 'delete' | 'options' | 'head' | 'patch' | 'trace';
+
+/**
+ * The store as handlers see it: a store failure that is an outage (database down, connection lost,
+ * SQLSTATE class 08/53/57/58 — see `isClaimsOutage`) becomes 503 `claims_unavailable` with
+ * Retry-After. Only rejections of store calls are mapped, so a bug in a handler's own code stays a
+ * 500; a PortvaktError (the store may already throw `claimsUnavailable`) and programming errors
+ * (TypeError, RangeError, SQL errors such as an undefined column) pass through unchanged.
+ */
+function outageMappedStore(store: ClaimsStore): ClaimsStore {
+  const mapped =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await call(...args);
+      } catch (err) {
+        throw !isPortvaktError(err) && isClaimsOutage(err) ? claimsUnavailable(err) : err;
+      }
+    };
+  return {
+    aapneKrav: mapped((party) => store.aapneKrav(party)),
+    krav: mapped((party, periode) => store.krav(party, periode)),
+    innbetalinger: mapped((party, periode) => store.innbetalinger(party, periode)),
+    ping: () => store.ping(),
+    close: () => store.close(),
+  };
+}
+
+/**
+ * Mounts one secured operation: authorization, then its `x-portvakt-upstream` (proxy mode) or its
+ * local resource handler, keyed by operationId. An operation with neither is a start-up error.
+ */
+function mountOperation(app: Express, operation: SpecOperation, options: GatewayAppOptions, store: ClaimsStore) {
+  const { portvakt, handlers } = options;
+  const route = app.route(operation.expressPath);
+  const method = operation.method as RouteMethod;
+  const party = (req: Request) => req.params[operation.partyParam] as string | undefined;
+  const common = { scope: operation.scope, resource: operation.resource, action: operation.action, party };
+  if (operation.upstream) {
+    const proxy = createProxyHandler({
+      upstream: operation.upstream,
+      timeoutMs: options.upstreamTimeoutMs,
+      maxBodyBytes: options.maxBodyBytes,
+    });
+    route[method](portvakt.authorize(common), proxy);
+    return;
+  }
   const handler = handlers[operation.operationId];
   if (!handler) throw new Error(`${operation.operationId}: no resource handler (and no x-portvakt-upstream)`);
   const validate = handler.validate;
   const authorize = portvakt.authorize({
-    scope: operation.scope,
-    resource: operation.resource,
-    action: operation.action,
-    party: (req) => req.params[operation.partyParam] as string | undefined,
+    ...common,
     validate: validate && ((req) => validate(req.query as Record<string, unknown>)),
   });
-  app.get(operation.expressPath, authorize, async (req, res) => {
+  route[method](authorize, async (req, res) => {
     const body = await handler.handle({
       party: req.portvakt.party,
       query: req.query as Record<string, unknown>,
@@ -55,10 +111,12 @@ function mountOperation(app: Express, operation: SpecOperation, options: Gateway
 /** The gateway: every secured operation of openapi.yaml behind Portvakt, plus health and docs. */
 export function createGatewayApp(options: GatewayAppOptions): Express {
   const { portvakt, spec, store, logger } = options;
+  const metrics = options.metrics ?? createGatewayMetrics();
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  app.use(metrics.middleware);
   app.use((req, res, next) => {
     const given = req.headers['x-request-id'];
     const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -77,6 +135,7 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
     }),
   );
   app.use(securityHeaders);
+  app.use(createBodyLimit(options.maxBodyBytes ?? MAX_BODY_BYTES));
 
   app.get('/health/live', (_req, res) => {
     res.json({ status: 'up' });
@@ -97,10 +156,16 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
     res.type('application/yaml').send(spec.text);
   });
 
-  for (const operation of spec.operations) mountOperation(app, operation, options);
+  app.get('/metrics', metrics.handler);
+  mountDocs(app);
+
+  const handlerStore = outageMappedStore(store);
+  for (const operation of spec.operations) mountOperation(app, operation, options, handlerStore);
 
   for (const [path, methods] of spec.paths) {
-    app.all(path, (_req, _res, next) => {
+    app.all(path, (req, _res, next) => {
+      // A method the path offers got here because its handler passed (e.g. an unknown /docs file): 404.
+      if (methods.includes(req.method)) return next();
       next(
         new PortvaktError('method_not_allowed', 'This method is not allowed on this resource.', {
           headers: { Allow: methods.join(', ') },
@@ -108,7 +173,10 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
       );
     });
   }
-  app.use((_req, _res, next) => next(new PortvaktError('not_found', 'No such resource.')));
+  app.use((_req, res, next) => {
+    res.locals.metricsRoute = UNMATCHED_ROUTE;
+    next(new PortvaktError('not_found', 'No such resource.'));
+  });
   app.use(portvakt.errorHandler());
   return app;
 }

@@ -34,7 +34,9 @@ function routeOf(req: Parameters<RequestHandler>[0], res: Parameters<RequestHand
   const named = res.locals.metricsRoute;
   if (typeof named === 'string') return named;
   const path = (req.route as { path?: unknown } | undefined)?.path;
-  return typeof path === 'string' ? `${req.baseUrl}${path}` : UNMATCHED_ROUTE;
+  if (typeof path !== 'string') return UNMATCHED_ROUTE;
+  const route = `${req.baseUrl}${path}`;
+  return route.length > 1 ? route.replace(/\/$/, '') : route;
 }
 
 export function createGatewayMetrics(): GatewayMetrics {

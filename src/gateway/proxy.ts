@@ -44,7 +44,12 @@ export const upstreamTimeout = (timeoutMs: number) =>
 /** Headers named in `Connection` are hop-by-hop too (RFC 9110 §7.6.1). */
 function connectionTokens(headers: IncomingHttpHeaders): Set<string> {
   const value = headers.connection;
-  return new Set((value ?? '').split(',').map((t) => t.trim().toLowerCase()).filter(Boolean));
+  return new Set(
+    (value ?? '')
+      .split(',')
+      .map((t) => t.trim().toLowerCase())
+      .filter(Boolean),
+  );
 }
 
 /**
@@ -85,7 +90,7 @@ function byteLimit(max: number): Transform {
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
       seen += chunk.length;
-      done(seen > max ? payloadTooLarge() : null, chunk);
+      done(seen > max ? payloadTooLarge(max) : null, chunk);
     },
   });
 }
@@ -148,8 +153,22 @@ export function createProxyHandler(options: ProxyOptions): RequestHandler {
     });
     upstreamReq.on('error', (err) => fail(err instanceof PortvaktError ? err : upstreamUnavailable(err)));
 
-    pipeline(req, byteLimit(maxBodyBytes), upstreamReq).catch((err: unknown) => {
-      if (err instanceof PortvaktError) fail(err);
+    // Not `pipeline`: on an oversized body it would destroy `req`, and with it the socket the 413 must go out on.
+    const limiter = byteLimit(maxBodyBytes);
+    limiter.once('error', (err) => {
+      req.unpipe(limiter);
+      if (res.headersSent) {
+        // The upstream answered before the body was over the limit: cut both short.
+        upstreamReq.destroy();
+        res.destroy();
+        return;
+      }
+      // Read and drop the rest, then close the connection rather than wait for more of it.
+      req.resume();
+      res.setHeader('Connection', 'close');
+      fail(err instanceof PortvaktError ? err : upstreamUnavailable(err));
     });
+    req.once('error', () => upstreamReq.destroy());
+    req.pipe(limiter).pipe(upstreamReq);
   };
 }

@@ -6,6 +6,7 @@ import { createGatewayApp } from './app.js';
 import type { GatewayConfig } from './config.js';
 import { kravOgBetalingerHandlers } from './handlers/krav-og-betalinger.js';
 import type { ResourceHandler } from './handlers/types.js';
+import { createGatewayMetrics } from './metrics.js';
 import { loadSpec } from './openapi.js';
 
 export const DEFAULT_SPEC = new URL('../../openapi.yaml', import.meta.url);
@@ -20,6 +21,8 @@ export interface GatewayOptions {
   handlers?: Record<string, ResourceHandler>;
   /** A ready store (tests, sandbox); default: created from `config.claimsDatabaseUrl`. */
   store?: ClaimsStore;
+  /** Deadline for a proxied operation's upstream (`x-portvakt-upstream`) to answer, in milliseconds. Default 10000. */
+  upstreamTimeoutMs?: number;
 }
 
 export interface RunningGateway {
@@ -59,6 +62,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const logger = options.logger ?? createLogger(config.logLevel);
   const spec = loadSpec(options.specFile ?? DEFAULT_SPEC);
   const store = options.store ?? (await createClaimsStore({ databaseUrl: config.claimsDatabaseUrl }));
+  const metrics = createGatewayMetrics();
   const portvakt = createPortvakt({
     issuer: config.issuer,
     jwksUri: config.jwksUri,
@@ -69,13 +73,16 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     decisionCache: { ttlSeconds: config.decisionCacheTtlSeconds, max: config.decisionCacheMax },
     pdpTimeoutMs: config.pdpTimeoutMs,
     logger,
+    observer: metrics.observer,
   });
   const app = createGatewayApp({
     portvakt,
     spec,
     store,
     logger,
+    metrics,
     handlers: options.handlers ?? kravOgBetalingerHandlers,
+    upstreamTimeoutMs: options.upstreamTimeoutMs,
   });
   const stopLoading = loadKeysUntilReady(portvakt, logger);
   const server = options.host ? app.listen(config.port, options.host) : app.listen(config.port);

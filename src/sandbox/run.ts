@@ -1,11 +1,12 @@
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../gateway/config.js';
 import { type RunningGateway, startGateway } from '../gateway/server.js';
 import { createLogger } from '../log.js';
 import { systemUserIdFor } from '../testing/jws.js';
 import { AltinnRecords, SMARTREGNSKAP_SCOPES, seedRecords } from './altinn/records.js';
-import { type SandboxAltinn, startSandboxAltinn } from './altinn/server.js';
-import { ACCOUNTING_FIRM, STANDARD_USERS, VENDOR } from './cast.js';
+import { PDP_SCOPE, type SandboxAltinn, startSandboxAltinn } from './altinn/server.js';
+import { ACCOUNTING_FIRM, SERVICE_OWNER, STANDARD_USERS, VENDOR } from './cast.js';
 import { type SandboxMaskinporten, startSandboxMaskinporten } from './maskinporten.js';
 import { DEFAULT_MASKINPORTEN_URL } from './token-command.js';
 
@@ -20,6 +21,27 @@ export interface Sandbox {
 const API = '/api/innkreving/kravogbetalinger/v1';
 /** Sandbox access tokens live longer than Maskinporten's usual 120 s, so pasted commands keep working. */
 const ACCESS_TOKEN_SECONDS = 3600;
+
+/** Skatteetaten's Maskinporten client for its PEP (the gateway's own calls to the PDP). */
+const PEP_CLIENT = { clientId: 'skatteetaten-portvakt-pep' };
+
+/**
+ * Makes the PEP's key pair and registers the public half with the sandbox Maskinporten, as a service
+ * owner does in Samarbeidsportalen. The private key stays in this process's memory.
+ */
+async function registerPepKey(issuer: string): Promise<{ kid: string; privateKeyPem: string }> {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const kid = `pep-${randomUUID()}`;
+  const jwk = { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
+  const res = await fetch(new URL(`clients/${PEP_CLIENT.clientId}/keys`, issuer), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ keys: [jwk] }),
+  });
+  await res.arrayBuffer(); // drain it, so the keep-alive connection is free for the next request
+  if (!res.ok) throw new SandboxStartError(`could not register the PEP key with Maskinporten (HTTP ${res.status})`);
+  return { kid, privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+}
 
 export class SandboxStartError extends Error {
   override name = 'SandboxStartError';
@@ -80,7 +102,10 @@ export async function runSandbox(args: string[]): Promise<Sandbox> {
         startSandboxMaskinporten({
           port: ports.maskinporten,
           accessTokenLifetimeSeconds: ACCESS_TOKEN_SECONDS,
-          clients: [{ clientId: VENDOR.clientId, orgNo: VENDOR.orgNo, scopes: SMARTREGNSKAP_SCOPES }],
+          clients: [
+            { clientId: VENDOR.clientId, orgNo: VENDOR.orgNo, scopes: SMARTREGNSKAP_SCOPES },
+            { clientId: PEP_CLIENT.clientId, orgNo: SERVICE_OWNER.orgNo, scopes: [PDP_SCOPE] },
+          ],
           resolveSystemUser: (lookup) => {
             const found = records.findForToken(lookup);
             return found && { systemUserId: found.user.id, systemId: found.system.id };
@@ -96,10 +121,16 @@ export async function runSandbox(args: string[]): Promise<Sandbox> {
       }),
     );
     started.push(altinn);
+    const pep = await registerPepKey(maskinporten.issuer);
     const config = loadConfig({
       PORT: String(ports.gateway),
       MASKINPORTEN_ISSUER: maskinporten.issuer,
       ALTINN_PDP_URL: altinn.pdpUrl,
+      // The gateway calls the PDP as Skatteetaten's PEP does in tt02: its own Maskinporten token, exchanged.
+      ALTINN_TOKEN_EXCHANGE_URL: altinn.tokenExchangeUrl,
+      PEP_CLIENT_ID: PEP_CLIENT.clientId,
+      PEP_KEY_ID: pep.kid,
+      PEP_PRIVATE_KEY: pep.privateKeyPem,
       DECISION_CACHE_TTL_SECONDS: values.ttl,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     });

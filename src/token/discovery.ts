@@ -16,10 +16,13 @@ export async function discoverJwksUri(issuer: string, fetchJson: (url: string) =
 export function createJsonFetcher(options: { timeoutMs: number; fetch?: typeof fetch }) {
   const doFetch = options.fetch ?? fetch;
   return async (url: string): Promise<unknown> => {
-    const res = await doFetch(url, {
-      headers: { accept: 'application/json' },
-      redirect: 'manual',
-      signal: AbortSignal.timeout(options.timeoutMs),
+    const signal = AbortSignal.timeout(options.timeoutMs);
+    const get = () => doFetch(url, { headers: { accept: 'application/json' }, redirect: 'manual', signal });
+    // A pooled keep-alive connection the server has just closed fails at once with ECONNRESET;
+    // a GET is safe to send again, once, on a fresh connection.
+    const res = await get().catch((err: unknown) => {
+      if ((err as { cause?: { code?: unknown } })?.cause?.code === 'ECONNRESET' && !signal.aborted) return get();
+      throw err;
     });
     if (res.status !== 200) {
       await res.body?.cancel();

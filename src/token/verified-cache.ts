@@ -79,10 +79,9 @@ export function createVerifiedTokenCache(
       }
       return cached;
     }
-    const before = keys.generation;
     const claims = await verify(token);
-    // Verified against a key set that has since been replaced: answer this request, but do not remember it.
-    if (keys.generation !== before) return claims;
+    // The key `verify` used came from the set current when it resumed; no I/O ran between that and here, so
+    // the generation read now is the one that key belongs to (a set loaded later clears this entry again).
     sync();
     // `verify` has checked that `exp` is a finite number. The TTL evicts the entry once no clock reading could
     // accept it any more; the checks above are what decides, on the same clock as a fresh verification.

@@ -35,7 +35,7 @@ async function serve(): Promise<{ child: ChildProcess; url: string; output: () =
     out += chunk;
   });
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${out}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${out}`)), 45_000);
     const onData = () => {
       const line = out.split('\n').find((l) => l.includes('portvakt gateway listening'));
       if (line) {
@@ -50,7 +50,10 @@ async function serve(): Promise<{ child: ChildProcess; url: string; output: () =
 }
 
 describe('portvakt serve (as a process)', () => {
-  it('answers 200/401/403/400 as documented, never logs the token, and drains in-flight requests on SIGTERM', async () => {
+  // A process start includes compiling TypeScript and opening PGlite: slow on a busy 2-core machine.
+  it('answers 200/401/403/400 as documented, never logs the token, and drains in-flight requests on SIGTERM', {
+    timeout: 60_000,
+  }, async () => {
     const { child, url, output } = await serve();
     try {
       const token = issuer.token();

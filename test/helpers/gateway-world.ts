@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
-import request from 'supertest';
+import request, { type Test } from 'supertest';
 import { type ClaimsStore, createClaimsStore } from '../../src/claims/store.js';
 import { loadConfig } from '../../src/gateway/config.js';
-import { type GatewayOptions, startGateway } from '../../src/gateway/server.js';
+import { DEFAULT_SPEC, type GatewayOptions, startGateway } from '../../src/gateway/server.js';
 import { createLogger } from '../../src/log.js';
 import {
   createTestIssuer,
@@ -12,6 +12,7 @@ import {
   type TestPdp,
   testEnv,
 } from '../../src/testing/index.js';
+import { type Contract, createContract } from './contract.js';
 
 export const API = '/api/innkreving/kravogbetalinger/v1';
 export const RESOURCE = 'ske-krav-og-betalinger';
@@ -29,6 +30,43 @@ export function captureLogs() {
 }
 
 let sharedStore: Promise<ClaimsStore> | undefined;
+/** One demo-seeded PGlite store per test file: opening one costs seconds. Never close it. */
+export function sharedClaimsStore(): Promise<ClaimsStore> {
+  sharedStore ??= createClaimsStore();
+  return sharedStore;
+}
+const contracts = new Map<string, Contract>();
+
+/** The contract of the spec the gateway runs from, parsed once per file. */
+function contractFor(specFile: string | URL): Contract {
+  const key = String(specFile);
+  let contract = contracts.get(key);
+  if (!contract) {
+    contract = createContract(specFile);
+    contracts.set(key, contract);
+  }
+  return contract;
+}
+
+/** Makes supertest check every response against openapi.yaml: a violation fails the request's promise. */
+export function contractChecked(test: Test, contract: Contract): Test {
+  return test.expect((res) => contract.check(test.method, test.url, res));
+}
+
+/** A supertest client for `url` whose every request (get, post, head, …) is contract-checked. */
+export function contractClient(url: string, contract: Contract): ReturnType<typeof request> {
+  const client = request(url);
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+        return result instanceof request.Test ? contractChecked(result, contract) : result;
+      };
+    },
+  });
+}
 
 /** The real gateway (`startGateway`, as `portvakt serve` runs it) on a loopback port, wired to the kit. */
 export interface GatewayWorldOptions {
@@ -42,16 +80,17 @@ export async function startGatewayWorld({ env = {}, gateway: options = {}, befor
   const issuer = await createTestIssuer();
   const pdp = await createTestPdp();
   beforeStart?.({ issuer, pdp });
-  sharedStore ??= createClaimsStore();
   const logs = captureLogs();
   const config = loadConfig({ ...testEnv(issuer, pdp), PORT: '0', ...env });
   const gateway = await startGateway(config, {
     host: '127.0.0.1',
     logger: logs.logger,
-    store: await sharedStore,
+    store: await sharedClaimsStore(),
     ...options,
   });
   if (!beforeStart) await gateway.portvakt.loadKeys();
+  const contract = contractFor(options.specFile ?? DEFAULT_SPEC);
+  const http = contractClient(gateway.url, contract);
   const permit = (org: string, party = org) => pdp.permit(systemUserIdFor(org), RESOURCE, party);
   return {
     issuer,
@@ -59,9 +98,11 @@ export async function startGatewayWorld({ env = {}, gateway: options = {}, befor
     gateway,
     logs,
     permit,
-    http: request(gateway.url),
+    contract,
+    /** Every request made through `http` and `get` is checked against the gateway's openapi.yaml. */
+    http,
     get(path: string, token?: string) {
-      const req = request(gateway.url).get(path);
+      const req = http.get(path);
       return token === undefined ? req : req.set('Authorization', `Bearer ${token}`);
     },
     async close() {

@@ -99,7 +99,7 @@ describe('portvakt sandbox: the system-user story on loopback', () => {
   it('a standard system user reads its own party (200) and no other (403)', async () => {
     const bearer = await token(PIA);
     const own = await api(bearer, PIA);
-    expect(own.status).toBe(200);
+    expect(own.status, await own.clone().text()).toBe(200);
     expect((await json(own)).partIdentifikator).toBe(PIA);
     const other = await api(bearer, APE);
     expect(other.status).toBe(403);

@@ -16,13 +16,13 @@ afterEach(async () => {
   issuer = undefined;
 });
 
-/** Only the wall clock is faked: loopback HTTP keeps its real timers. */
+/** Only the wall clock is faked (before the app is made, so its clocks are the fake): loopback HTTP keeps real timers. */
 const fakeWallClock = () => vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
 
 describe('remembered tokens, through the library app', () => {
   it('are refused once expired, exactly when a fresh verification refuses them', async () => {
-    world = await startLibraryWorld();
     fakeWallClock();
+    world = await startLibraryWorld();
     const token = world.issuer.token({ expiresInSeconds: 60 });
     const exp = Math.floor(Date.now() / 1000) + 60;
     expect((await world.get(RORVANN, token)).status).toBe(200);
@@ -38,8 +38,8 @@ describe('remembered tokens, through the library app', () => {
   });
 
   it('are refused when not yet valid for the current clock, even after being accepted', async () => {
-    world = await startLibraryWorld();
     fakeWallClock();
+    world = await startLibraryWorld();
     const token = world.issuer.token();
     expect((await world.get(RORVANN, token)).status).toBe(200);
     // A clock set back (e.g. NTP step) makes `iat` lie in the future beyond the tolerance.
@@ -66,8 +66,8 @@ describe('remembered tokens, through the library app', () => {
   });
 
   it('stop working once the issuer withdraws their key', async () => {
-    world = await startLibraryWorld();
     fakeWallClock();
+    world = await startLibraryWorld();
     const old = world.issuer.token();
     expect((await world.get(RORVANN, old)).status).toBe(200);
     world.issuer.rotateKeys({ keepOld: false });

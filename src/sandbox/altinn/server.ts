@@ -17,6 +17,8 @@ import {
 const AUTH = '/authentication/api/v1';
 const UI = '/accessmanagement/ui/systemuser';
 export const PDP_PATH = '/authorization/api/v1/authorize';
+/** The scope a PEP needs to call the PDP. */
+export const PDP_SCOPE = 'altinn:authorization/authorize';
 /** Altinn tokens from the exchange live 30 minutes, as the real ones. */
 const ALTINN_TOKEN_SECONDS = 30 * 60;
 const SCOPE_REQUEST_READ = 'altinn:authentication/systemuser.request.read';
@@ -306,7 +308,21 @@ export async function startSandboxAltinn(options: SandboxAltinnOptions): Promise
     return undefined;
   }
 
+  /** Like the real PDP, only a PEP holding an Altinn token with `altinn:authorization/authorize` may ask. */
+  async function requirePep(req: IncomingMessage): Promise<void> {
+    const token = await bearer(req);
+    let claims: JWTPayload;
+    try {
+      claims = (await jwtVerify(token, altinnJwks, { issuer: altinnIssuer(), algorithms: ['RS256'] })).payload;
+    } catch {
+      throw problem(401, 'AUTH-00401', 'Unauthorized', 'an Altinn token from the token exchange is required');
+    }
+    const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ') : [];
+    if (!scopes.includes(PDP_SCOPE)) throw problem(403, 'AUTH-00403', 'Forbidden', `scope ${PDP_SCOPE} is required`);
+  }
+
   async function authorize(req: IncomingMessage): Promise<Reply> {
+    await requirePep(req);
     let body: unknown;
     try {
       body = JSON.parse((await readBody(req)).toString('utf8'));

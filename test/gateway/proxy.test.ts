@@ -1,0 +1,206 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http, { type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { DEFAULT_SPEC } from '../../src/gateway/server.js';
+import { systemUserIdFor } from '../../src/testing/index.js';
+import { API, type GatewayWorld, startGatewayWorld } from '../helpers/gateway-world.js';
+import { expectProblem } from '../helpers/library-world.js';
+
+const RORVANN = '310478717';
+const UPSTREAM_TIMEOUT_MS = 300;
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** A real upstream on loopback: records what it was sent, echoes it, and stalls when asked to. */
+async function startUpstream() {
+  const seen: Seen[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const entry = {
+        method: req.method!,
+        url: req.url!,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      };
+      seen.push(entry);
+      const delay = Number(req.headers['x-test-delay'] ?? 0);
+      setTimeout(() => {
+        if (res.destroyed) return;
+        res.writeHead(200, { 'Content-Type': 'application/json', 'X-Upstream': 'ja', 'Keep-Alive': 'timeout=1' });
+        res.end(JSON.stringify({ proxied: true, url: entry.url }));
+      }, delay).unref();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    seen,
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A port nothing listens on. */
+async function deadPort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * A copy of openapi.yaml with two operations added — no code change: `ekko` (GET and POST) forwarded
+ * to the test upstream, `nede` forwarded to a port nothing listens on.
+ */
+function specWithProxiedOperations(dir: string, upstream: string, dead: string): string {
+  const doc = parse(readFileSync(DEFAULT_SPEC, 'utf8')) as Record<string, Record<string, unknown>>;
+  const operation = (operationId: string, target: string, extra: Record<string, unknown> = {}) => ({
+    operationId,
+    tags: ['Krav og betalinger'],
+    summary: `Proxied ${operationId}`,
+    description: 'Forwarded to an upstream after authorization.',
+    'x-altinn-resource': 'ske-krav-og-betalinger',
+    'x-altinn-action': 'read',
+    'x-portvakt-upstream': target,
+    security: [{ maskinporten: ['skatteetaten:kravogbetalinger'] }],
+    ...extra,
+    responses: {
+      200: {
+        description: 'What the upstream answered.',
+        headers: { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' } },
+        content: { 'application/json': { schema: { type: 'object', required: ['proxied'] } } },
+      },
+      400: { $ref: '#/components/responses/BadRequest' },
+      401: { $ref: '#/components/responses/Unauthorized' },
+      403: { $ref: '#/components/responses/Forbidden' },
+      502: { $ref: '#/components/responses/BadGateway' },
+      503: { $ref: '#/components/responses/ServiceUnavailable' },
+      504: { $ref: '#/components/responses/GatewayTimeout' },
+    },
+  });
+  const party = [{ $ref: '#/components/parameters/PartIdentifikator' }];
+  doc.paths![`${API}/{partIdentifikator}/ekko`] = {
+    parameters: party,
+    get: operation('ekko', `${upstream}/bak`),
+    post: operation('ekkoPost', `${upstream}/bak`, {
+      requestBody: { content: { 'application/json': { schema: { type: 'object' } } } },
+    }),
+  };
+  doc.paths![`${API}/{partIdentifikator}/nede`] = { parameters: party, get: operation('nede', dead) };
+  const file = join(dir, 'openapi.yaml');
+  writeFileSync(file, stringify(doc));
+  return file;
+}
+
+let upstream: Awaited<ReturnType<typeof startUpstream>>;
+let world: GatewayWorld;
+let dir: string;
+beforeAll(async () => {
+  upstream = await startUpstream();
+  dir = mkdtempSync(join(tmpdir(), 'portvakt-proxy-'));
+  const specFile = specWithProxiedOperations(dir, upstream.url, `http://127.0.0.1:${await deadPort()}`);
+  world = await startGatewayWorld({ gateway: { specFile, upstreamTimeoutMs: UPSTREAM_TIMEOUT_MS } });
+});
+afterAll(async () => {
+  await world.close();
+  await upstream.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+beforeEach(() => {
+  upstream.seen.length = 0;
+  world.pdp.reset();
+  world.permit(RORVANN);
+  world.gateway.portvakt.clearDecisions();
+});
+
+describe('proxy mode (x-portvakt-upstream)', () => {
+  it('forwards an authorized request with the identity headers, without the token or forged X-Portvakt-*', async () => {
+    const res = await world
+      .get(`${API}/${RORVANN}/ekko?side=2`, world.issuer.token())
+      .set('X-Portvakt-Party', '313367002')
+      .set('X-Portvakt-Admin', 'true')
+      .set('X-Custom', 'beholdes')
+      .set('Connection', 'keep-alive, X-Hop')
+      .set('X-Hop', 'bare ett hopp');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ proxied: true, url: `/bak${API}/${RORVANN}/ekko?side=2` });
+    expect(res.headers['x-upstream']).toBe('ja');
+    expect(res.headers['keep-alive']).not.toBe('timeout=1');
+    expect(upstream.seen).toHaveLength(1);
+    const { headers } = upstream.seen[0]!;
+    expect(headers['x-portvakt-party']).toBe(RORVANN);
+    expect(headers['x-portvakt-systemuser-id']).toBe(systemUserIdFor(RORVANN));
+    expect(headers['x-portvakt-system-id']).toBe('314330897_smartregnskap');
+    expect(headers['x-portvakt-consumer-org']).toBe('314330897');
+    expect(headers['x-portvakt-admin']).toBeUndefined();
+    expect(headers.authorization).toBeUndefined();
+    expect(headers['x-hop']).toBeUndefined();
+    expect(headers['x-custom']).toBe('beholdes');
+    expect(headers['x-request-id']).toBe(res.headers['x-request-id']);
+  });
+
+  it('forwards a request body', async () => {
+    const res = await world.http
+      .post(`${API}/${RORVANN}/ekko`)
+      .set('Authorization', `Bearer ${world.issuer.token()}`)
+      .send({ hei: 'upstream' });
+    expect(res.status).toBe(200);
+    expect(upstream.seen[0]).toEqual(expect.objectContaining({ method: 'POST', body: '{"hei":"upstream"}' }));
+  });
+
+  it('never calls the upstream for a refused request', async () => {
+    expectProblem(await world.get(`${API}/${RORVANN}/ekko`), 401, 'token_missing');
+    expectProblem(await world.get(`${API}/313367002/ekko`, world.issuer.token()), 403, 'access_denied');
+    expectProblem(await world.get(`${API}/310478718/ekko`, world.issuer.token()), 400, 'party_invalid');
+    expect(upstream.seen).toHaveLength(0);
+  });
+
+  it('answers 502 upstream_unavailable when the upstream cannot be reached', async () => {
+    const res = await world.get(`${API}/${RORVANN}/nede`, world.issuer.token());
+    expectProblem(res, 502, 'upstream_unavailable');
+  });
+
+  it('answers 504 upstream_timeout when the upstream is slower than the timeout', async () => {
+    const started = Date.now();
+    const res = await world.get(`${API}/${RORVANN}/ekko`, world.issuer.token()).set('X-Test-Delay', '2000');
+    expectProblem(res, 504, 'upstream_timeout');
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+
+  it('refuses a chunked body over 1 MiB with 413 and does not pass it on whole', async () => {
+    const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(`${world.gateway.url}${API}/${RORVANN}/ekko`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${world.issuer.token()}`, 'Content-Type': 'application/octet-stream' },
+      });
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString() }));
+      });
+      req.on('error', reject);
+      const chunk = Buffer.alloc(64 * 1024, 1);
+      for (let i = 0; i < 17; i++) req.write(chunk);
+      req.end();
+    });
+    expect(status).toBe(413);
+    expect(JSON.parse(body).code).toBe('payload_too_large');
+    expect(upstream.seen.every((s) => s.body.length <= 1024 * 1024)).toBe(true);
+  });
+});
