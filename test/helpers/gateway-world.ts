@@ -74,9 +74,16 @@ export interface GatewayWorldOptions {
   gateway?: GatewayOptions;
   /** Runs before the gateway starts (e.g. to take the issuer down); then the keys are not awaited. */
   beforeStart?: (kit: { issuer: TestIssuer; pdp: TestPdp }) => void;
+  /** Let the gateway open its own claims store from the config (CLAIMS_DATABASE_URL), as `serve` does. */
+  ownStore?: boolean;
 }
 
-export async function startGatewayWorld({ env = {}, gateway: options = {}, beforeStart }: GatewayWorldOptions = {}) {
+export async function startGatewayWorld({
+  env = {},
+  gateway: options = {},
+  beforeStart,
+  ownStore = false,
+}: GatewayWorldOptions = {}) {
   const issuer = await createTestIssuer();
   const pdp = await createTestPdp();
   beforeStart?.({ issuer, pdp });
@@ -85,7 +92,7 @@ export async function startGatewayWorld({ env = {}, gateway: options = {}, befor
   const gateway = await startGateway(config, {
     host: '127.0.0.1',
     logger: logs.logger,
-    store: await sharedClaimsStore(),
+    ...(ownStore ? {} : { store: await sharedClaimsStore() }),
     ...options,
   });
   if (!beforeStart) await gateway.portvakt.loadKeys();
