@@ -51,7 +51,7 @@ async function serve(): Promise<{ child: ChildProcess; url: string; output: () =
 
 describe('portvakt serve (as a process)', () => {
   // A process start includes compiling TypeScript and opening PGlite: slow on a busy 2-core machine.
-  it('answers 200/401/403/400 as documented, never logs the token, and drains in-flight requests on SIGTERM', {
+  it('answers 200/401/403/400/503 as documented, never logs the token, and drains in-flight requests on SIGTERM', {
     timeout: 60_000,
   }, async () => {
     const { child, url, output } = await serve();
@@ -62,6 +62,13 @@ describe('portvakt serve (as a process)', () => {
       expect((await fetch(`${url}${PATH}`)).status).toBe(401);
       expect((await fetch(`${url}${PATH.replace(RORVANN, '313367002')}`, { headers: auth })).status).toBe(403);
       expect((await fetch(`${url}${PATH.replace(RORVANN, '313367003')}`, { headers: auth })).status).toBe(400);
+      pdp.setMode('error');
+      const unavailable = await fetch(`${url}${PATH}`, {
+        headers: { authorization: `Bearer ${issuer.token({ org: '313367002' })}` },
+      });
+      expect(unavailable.status).toBe(503);
+      expect(unavailable.headers.get('retry-after')).toBe('5');
+      pdp.setMode('normal');
 
       // A request held up at the PDP is in flight when SIGTERM arrives: it still completes.
       pdp.setMode('slow', { delayMs: 800 });
