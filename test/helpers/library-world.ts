@@ -23,6 +23,12 @@ export async function startLibraryWorld(options: Partial<PortvaktOptions> = {}) 
   app.use(portvakt.errorHandler());
   pdp.permit(RORVANN_USER, KRAV.resource, RORVANN);
   return {
+    /** Back to the start: the PDP knows only Rør og Vann's grant, and no decision is cached. */
+    reset() {
+      pdp.reset();
+      pdp.permit(RORVANN_USER, KRAV.resource, RORVANN);
+      portvakt.clearDecisions();
+    },
     issuer,
     pdp,
     portvakt,

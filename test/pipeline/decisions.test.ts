@@ -15,11 +15,7 @@ beforeAll(async () => {
   world = await startLibraryWorld({ pdpTimeoutMs: 500, decisionCache: { ttlSeconds: 1, max: 1000 } });
 });
 afterAll(() => world.close());
-beforeEach(() => {
-  world.pdp.reset();
-  world.pdp.permit(RORVANN_USER, KRAV.resource, RORVANN);
-  world.portvakt.clearDecisions();
-});
+beforeEach(() => world.reset());
 
 describe('the PDP request', () => {
   it('is the XACML JSON request of contract §5', async () => {

@@ -14,11 +14,7 @@ beforeAll(async () => {
   world = await startLibraryWorld();
 });
 afterAll(() => world.close());
-beforeEach(() => {
-  world.pdp.reset();
-  world.pdp.permit(RORVANN_USER, KRAV.resource, RORVANN);
-  world.portvakt.clearDecisions();
-});
+beforeEach(() => world.reset());
 
 describe('scope', () => {
   it.each([
