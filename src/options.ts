@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isRedisUrl } from './pdp/shared-cache.js';
 
 const url = (what: string) =>
   z.string({ error: `${what} must be a URL string` }).refine((v) => URL.canParse(v), `${what} must be a valid URL`);
@@ -27,6 +28,21 @@ export const portvaktOptionsSchema = z
         ttlSeconds: positiveInt('decisionCache.ttlSeconds').default(30),
         /** Bound on cached decisions (LRU). Default 100000. */
         max: positiveInt('decisionCache.max').default(100_000),
+        /**
+         * `redis://` or `rediss://` URL of a Redis shared by several replicas, as a second level between this
+         * process's cache and the PDP (`DECISION_CACHE_REDIS_URL`). Default: unset, no shared level.
+         * Same keys (`portvakt:decision:v1:` + system user, resource, action, party) and TTLs; errors are
+         * never stored. Lookups go local cache → Redis → PDP; a Redis hit counts as `cached`. An unreachable
+         * or slow Redis degrades to this process's cache (warned once per outage, `observer.sharedCacheError`),
+         * never to a failure or to access. Anyone who can write to this Redis can grant access: keep it
+         * private and authenticated, one database per environment. Call `portvakt.close()` at shutdown.
+         */
+        redisUrl: z
+          .string({ error: 'decisionCache.redisUrl must be a URL string' })
+          .refine(isRedisUrl, 'decisionCache.redisUrl must be a redis:// or rediss:// URL')
+          .optional(),
+        /** Deadline of one Redis command, in milliseconds; a slower Redis is skipped for a second. Default 100. */
+        redisTimeoutMs: positiveInt('decisionCache.redisTimeoutMs').optional(),
       })
       .strict()
       .default({ ttlSeconds: 30, max: 100_000 }),
@@ -66,7 +82,15 @@ export interface Observer {
   tokenRejected?(reason: string): void;
   jwksRefresh?(outcome: 'ok' | 'error'): void;
   pdpCall?(outcome: 'permit' | 'deny' | 'error', ms: number): void;
+  /** A lookup of this process's decision cache; with Redis, a `miss` asks Redis before the PDP. */
   decisionLookup?(status: 'hit' | 'miss' | 'inflight'): void;
+  /**
+   * A lookup of the shared (Redis) decision cache: `malformed` is a value Portvakt did not write (treated as a
+   * miss); `unavailable` is a failed or skipped command (outage, cooldown).
+   */
+  sharedCacheLookup?(outcome: 'hit' | 'miss' | 'malformed' | 'unavailable'): void;
+  /** A failed Redis command or connection attempt of the shared decision cache. */
+  sharedCacheError?(operation: 'get' | 'set' | 'connection'): void;
 }
 
 /** Parses options once, at construction, with messages that name the option. */

@@ -5,6 +5,7 @@ import { type Logger, type PortvaktOptions, parseOptions } from './options.js';
 import { createPdpClient } from './pdp/client.js';
 import { createDecisionCache } from './pdp/decision-cache.js';
 import { createPepCredentials } from './pdp/pep-credentials.js';
+import { createRedisDecisionStore } from './pdp/shared-cache.js';
 import { type AuditEntry, type AuthorizeRequest, createPipeline } from './pipeline.js';
 import { createJsonFetcher, discoverJwksUri } from './token/discovery.js';
 import { createRemoteKeySet, type RemoteKeySet } from './token/jwks.js';
@@ -22,8 +23,13 @@ export interface Portvakt {
   loadKeys(): Promise<void>;
   /** True once the signing keys have been loaded. */
   readonly keysLoaded: boolean;
-  /** Forgets every cached decision (e.g. after a known revocation). */
+  /**
+   * Forgets every decision cached in this process (e.g. after a known revocation). With Redis, this process
+   * also stops reading Redis for one Permit TTL; other replicas keep theirs.
+   */
   clearDecisions(): void;
+  /** Releases the shared decision cache's Redis connection, if any. Call at shutdown. */
+  close(): Promise<void>;
 }
 
 /** Refusals of the token itself (not of the request or the decision), counted by reason. */
@@ -90,10 +96,21 @@ export function createPortvakt(input: PortvaktOptions): Portvakt {
     accessToken: credentials && (() => credentials.token()),
     onCall: (outcome, ms) => observer.pdpCall?.(outcome, ms),
   });
+  const { redisUrl, redisTimeoutMs } = options.decisionCache;
+  const shared = redisUrl
+    ? createRedisDecisionStore({
+        url: redisUrl,
+        timeoutMs: redisTimeoutMs,
+        logger,
+        onLookup: (outcome) => observer.sharedCacheLookup?.(outcome),
+        onError: (operation) => observer.sharedCacheError?.(operation),
+      })
+    : undefined;
   const decisions = createDecisionCache({
     ttlSeconds: options.decisionCache.ttlSeconds,
     max: options.decisionCache.max,
     decide,
+    shared,
     onLookup: (status) => observer.decisionLookup?.(status),
   });
   const pipeline = createPipeline({
@@ -121,5 +138,6 @@ export function createPortvakt(input: PortvaktOptions): Portvakt {
       return keys.loaded;
     },
     clearDecisions: () => decisions.clear(),
+    close: async () => shared?.close(),
   };
 }

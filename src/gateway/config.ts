@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { isRedisUrl } from '../pdp/shared-cache.js';
 
 /** The gateway's configuration: the only place that reads `process.env` (contract §2). */
 export interface GatewayConfig {
@@ -12,6 +13,8 @@ export interface GatewayConfig {
   pepCredentials: { tokenExchangeUrl: string; clientId: string; keyId: string; privateKey: string } | undefined;
   decisionCacheTtlSeconds: number;
   decisionCacheMax: number;
+  /** `DECISION_CACHE_REDIS_URL`: Redis shared by replicas as a second decision cache level; unset: none. */
+  decisionCacheRedisUrl: string | undefined;
   pdpTimeoutMs: number;
   claimsDatabaseUrl: string | undefined;
   logLevel: string;
@@ -60,6 +63,9 @@ const envSchema = z.object({
   PEP_PRIVATE_KEY: optional,
   DECISION_CACHE_TTL_SECONDS: positiveInt(30),
   DECISION_CACHE_MAX: positiveInt(100_000),
+  DECISION_CACHE_REDIS_URL: optional.pipe(
+    z.string().refine(isRedisUrl, 'must be a redis:// or rediss:// URL').optional(),
+  ),
   PDP_TIMEOUT_MS: positiveInt(2000),
   CLAIMS_DATABASE_URL: optional.pipe(
     z
@@ -118,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
         : undefined,
     decisionCacheTtlSeconds: e.DECISION_CACHE_TTL_SECONDS,
     decisionCacheMax: e.DECISION_CACHE_MAX,
+    decisionCacheRedisUrl: e.DECISION_CACHE_REDIS_URL,
     pdpTimeoutMs: e.PDP_TIMEOUT_MS,
     claimsDatabaseUrl: e.CLAIMS_DATABASE_URL,
     logLevel: e.LOG_LEVEL,

@@ -70,7 +70,11 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     pdpUrl: config.pdpUrl,
     subscriptionKey: config.subscriptionKey,
     pepCredentials: config.pepCredentials,
-    decisionCache: { ttlSeconds: config.decisionCacheTtlSeconds, max: config.decisionCacheMax },
+    decisionCache: {
+      ttlSeconds: config.decisionCacheTtlSeconds,
+      max: config.decisionCacheMax,
+      redisUrl: config.decisionCacheRedisUrl,
+    },
     pdpTimeoutMs: config.pdpTimeoutMs,
     logger,
     observer: metrics.observer,
@@ -103,6 +107,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       const force = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
       await drained;
       clearTimeout(force);
+      await portvakt.close();
       if (!options.store) await store.close();
     })();
     return closing;

@@ -3,6 +3,7 @@ import type { DecisionQuery } from '../context.js';
 import { pdpUnavailable } from '../errors.js';
 import type { Decide } from './client.js';
 import type { Decision } from './response.js';
+import type { SharedDecisionStore } from './shared-cache.js';
 
 /** How a lookup was answered: from the cache, by joining a PDP call already in flight, or by a new PDP call. */
 export type DecisionLookup = 'hit' | 'inflight' | 'miss';
@@ -22,7 +23,12 @@ export interface DecisionCacheOptions {
   denyTtlSeconds?: number;
   /** Asks the PDP; `signal` aborts when the cache gives up the entry (evicted, cleared). */
   decide: Decide;
-  /** Called once per lookup, for metrics; must not throw. */
+  /**
+   * A second level shared by replicas (Redis), asked after this process's cache and before the PDP, under
+   * the same key and TTLs. It must never reject: an outage is a miss, so the cache degrades to this process.
+   */
+  shared?: SharedDecisionStore;
+  /** Called once per lookup of this process's cache, for metrics; must not throw. */
   onLookup?: (lookup: DecisionLookup) => void;
   /** Monotonic clock in milliseconds for the TTLs, never 0 (lru-cache reads 0 as "no TTL"); default `performance.now`. For tests. */
   now?: () => number;
@@ -30,13 +36,26 @@ export interface DecisionCacheOptions {
 
 export interface CachedDecision {
   decision: Decision;
-  /** True when this lookup started no PDP call: a cache hit, or joining a call already in flight. */
+  /**
+   * True when this lookup started no PDP call: a cache hit, a hit in the shared level, or joining a call
+   * already in flight.
+   */
   cached: boolean;
+}
+
+/** A cached decision and whether getting it took a PDP call (rather than the shared level). */
+interface Entry {
+  decision: Decision;
+  fromPdp: boolean;
 }
 
 export interface DecisionCache {
   get(query: DecisionQuery): Promise<CachedDecision>;
-  /** Forgets every decision; lookups waiting on a PDP call get `pdp_unavailable`. */
+  /**
+   * Forgets every decision of this process; lookups waiting on a PDP call get `pdp_unavailable`. The shared
+   * level is not emptied (other replicas keep their own caches too), but this process stops reading it for
+   * one Permit TTL, by which time everything it held before the clear has expired.
+   */
   clear(): void;
   /** Entries held, PDP calls in flight included. */
   readonly size: number;
@@ -50,7 +69,7 @@ const keyOf = (query: DecisionQuery) => JSON.stringify([query.systemUserId, quer
  * in flight however many requests ask at once (lru-cache's `fetch`).
  */
 export function createDecisionCache(options: DecisionCacheOptions): DecisionCache {
-  const { ttlSeconds, max, denyTtlSeconds = MAX_DENY_TTL_SECONDS, decide, onLookup, now } = options;
+  const { ttlSeconds, max, denyTtlSeconds = MAX_DENY_TTL_SECONDS, decide, shared, onLookup, now } = options;
   if (!(Number.isFinite(ttlSeconds) && ttlSeconds > 0)) {
     throw new RangeError('createDecisionCache: ttlSeconds must be a positive number of seconds.');
   }
@@ -62,11 +81,15 @@ export function createDecisionCache(options: DecisionCacheOptions): DecisionCach
   // Whole milliseconds, at least 1: a ttl of 0 would mean "never expires" to lru-cache.
   const permitTtlMs = Math.max(1, Math.round(ttlSeconds * 1000));
   const denyTtlMs = Math.min(permitTtlMs, Math.max(1, Math.round(denyTtlSeconds * 1000)));
+  const ttlOf = (decision: Decision) => (decision.permit ? permitTtlMs : denyTtlMs);
+  const clock = now ?? (() => performance.now());
+  // After clear(), the shared level is not read for one Permit TTL: what it holds may predate the clear.
+  let sharedReadsFrom = 0;
 
   // Abort reasons lru-cache gave our PDP calls (eviction, clear): waiters get those as rejections.
   const abandoned = new WeakSet<object>();
 
-  const cache = new LRUCache<string, Decision, DecisionQuery>({
+  const cache = new LRUCache<string, Entry, DecisionQuery>({
     max,
     ttl: permitTtlMs,
     // Read the clock on every check, so no entry outlives its TTL and an injected test clock is exact.
@@ -81,12 +104,24 @@ export function createDecisionCache(options: DecisionCacheOptions): DecisionCach
     allowStaleOnFetchAbort: false,
     noDeleteOnFetchRejection: false,
     ignoreFetchAbort: false,
-    fetchMethod: async (_key, _stale, { signal, options: entry, context: query }) => {
+    fetchMethod: async (key, _stale, { signal, options: entry, context: query }) => {
       signal.addEventListener('abort', () => markAbandoned(signal.reason), { once: true });
+      const found = shared && clock() >= sharedReadsFrom ? await shared.get(key) : undefined;
+      if (found) {
+        // Never longer than the writer left it, nor than this process's own TTL for that kind of decision:
+        // a decision is reused for at most one TTL after the PDP gave it, whichever replica asked.
+        entry.ttl = Math.max(1, Math.min(Math.floor(found.ttlMs), ttlOf(found.decision)));
+        return { decision: found.decision, fromPdp: false };
+      }
+      // Given up while the shared level was asked (evicted, cleared): start no PDP call that nobody awaits.
+      signal.throwIfAborted();
       const decision = await decide(query, signal);
       // Per entry, documented in lru-cache: a refusal is reused only briefly so that a fresh grant shows.
-      entry.ttl = decision.permit ? permitTtlMs : denyTtlMs;
-      return decision;
+      entry.ttl = ttlOf(decision);
+      // Awaited (it is bounded by the store's command timeout) so that a replica asked right after this
+      // answer finds it. Errors are thrown by decide() above and so never reach the shared level.
+      await shared?.set(key, decision, entry.ttl);
+      return { decision, fromPdp: true };
     },
   });
 
@@ -95,14 +130,14 @@ export function createDecisionCache(options: DecisionCacheOptions): DecisionCach
   }
 
   async function get(query: DecisionQuery): Promise<CachedDecision> {
-    const status: LRUCache.Status<string, Decision, DecisionQuery> = {};
+    const status: LRUCache.Status<string, Entry, DecisionQuery> = {};
     const pending = cache.fetch(keyOf(query), { context: query, status });
     // `status.fetch` is set before fetch() returns; 'stale' (an expired entry) starts a new call, as a miss does.
     const lookup: DecisionLookup = status.fetch === 'hit' || status.fetch === 'inflight' ? status.fetch : 'miss';
     onLookup?.(lookup);
-    let decision: Decision | undefined;
+    let entry: Entry | undefined;
     try {
-      decision = await pending;
+      entry = await pending;
     } catch (err) {
       if (typeof err === 'object' && err !== null && abandoned.has(err)) {
         throw pdpUnavailable('The decision was abandoned before Altinn Authorization answered.', err);
@@ -110,14 +145,16 @@ export function createDecisionCache(options: DecisionCacheOptions): DecisionCach
       throw err;
     }
     // lru-cache resolves undefined only for an aborted call it was told to tolerate; never a decision.
-    if (decision === undefined)
-      throw pdpUnavailable('The decision was abandoned before Altinn Authorization answered.');
-    return { decision, cached: lookup !== 'miss' };
+    if (entry === undefined) throw pdpUnavailable('The decision was abandoned before Altinn Authorization answered.');
+    return { decision: entry.decision, cached: lookup !== 'miss' || !entry.fromPdp };
   }
 
   return {
     get,
-    clear: () => cache.clear(),
+    clear: () => {
+      if (shared) sharedReadsFrom = clock() + permitTtlMs;
+      cache.clear();
+    },
     get size() {
       return cache.size;
     },
