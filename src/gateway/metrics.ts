@@ -58,7 +58,7 @@ export function createGatewayMetrics(): GatewayMetrics {
   });
   const tokenRejections = new Counter({
     name: 'portvakt_token_rejections_total',
-    help: 'Requests refused for their token, by reason (token_missing, token_invalid).',
+    help: 'Requests refused for their token, by reason (token_missing, token_invalid, insufficient_scope, systemuser_missing).',
     labelNames: ['reason'] as const,
     registers: [registry],
   });
@@ -77,7 +77,7 @@ export function createGatewayMetrics(): GatewayMetrics {
   });
   const decisionLookups = new Counter({
     name: 'portvakt_decision_cache_lookups_total',
-    help: 'Decision cache lookups, by status (hit, miss, inflight: joined a PDP call already under way).',
+    help: 'Local decision cache lookups, by status (hit, miss, inflight: joined a PDP call already under way). With Redis, a local miss may still be answered there.',
     labelNames: ['status'] as const,
     registers: [registry],
   });
@@ -87,8 +87,24 @@ export function createGatewayMetrics(): GatewayMetrics {
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
+  const sharedLookups = new Counter({
+    name: 'portvakt_decision_shared_cache_lookups_total',
+    help: 'Lookups in the Redis decision cache after a local miss, by outcome (hit, miss, malformed, unavailable).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const sharedErrors = new Counter({
+    name: 'portvakt_decision_shared_cache_errors_total',
+    help: 'Failed Redis operations of the decision cache, by operation (get, set, connection).',
+    labelNames: ['operation'] as const,
+    registers: [registry],
+  });
   // Every label exists from the start, so dashboards and alerts see 0 rather than no series.
-  for (const reason of ['token_missing', 'token_invalid']) tokenRejections.inc({ reason }, 0);
+  for (const reason of ['token_missing', 'token_invalid', 'insufficient_scope', 'systemuser_missing']) {
+    tokenRejections.inc({ reason }, 0);
+  }
+  for (const outcome of ['hit', 'miss', 'malformed', 'unavailable']) sharedLookups.inc({ outcome }, 0);
+  for (const operation of ['get', 'set', 'connection']) sharedErrors.inc({ operation }, 0);
   for (const outcome of ['permit', 'deny', 'error']) pdpCalls.inc({ outcome }, 0);
   for (const status of ['hit', 'miss', 'inflight']) decisionLookups.inc({ status }, 0);
   for (const outcome of ['ok', 'error']) jwksRefreshes.inc({ outcome }, 0);
@@ -101,6 +117,8 @@ export function createGatewayMetrics(): GatewayMetrics {
       pdpDuration.observe({ outcome: safe(outcome) }, ms / 1000);
     },
     decisionLookup: (status) => decisionLookups.inc({ status: safe(status) }),
+    sharedCacheLookup: (outcome) => sharedLookups.inc({ outcome: safe(outcome) }),
+    sharedCacheError: (operation) => sharedErrors.inc({ operation: safe(operation) }),
   };
 
   const middleware: RequestHandler = (req, res, next) => {

@@ -236,3 +236,44 @@ describe('with the PDP client and a test PDP', () => {
     }
   });
 });
+
+describe('with a shared level (in-memory stand-in for Redis)', () => {
+  function fakeShared(initial: Record<string, { decision: Decision; ttlMs: number }> = {}) {
+    const entries = new Map(Object.entries(initial));
+    return {
+      entries,
+      get: vi.fn(async (key: string) => entries.get(key)),
+      set: vi.fn(async (key: string, decision: Decision, ttlMs: number) => {
+        entries.set(key, { decision, ttlMs });
+      }),
+      close: async () => {},
+    };
+  }
+  const KEY = JSON.stringify([QUERY.systemUserId, QUERY.resource, QUERY.action, QUERY.party]);
+
+  it('asks the shared level before the PDP, counts its hit as cached, and stores PDP answers with their TTL', async () => {
+    const shared = fakeShared({ [KEY]: { decision: PERMIT, ttlMs: 10_000 } });
+    const { cache, decide, lookups } = setup({ shared, answer: async () => DENY });
+    expect(await cache.get(QUERY)).toEqual({ decision: PERMIT, cached: true });
+    expect(lookups).toEqual(['miss']);
+    expect(await cache.get({ ...QUERY, party: '1' })).toEqual({ decision: DENY, cached: false });
+    expect(decide).toHaveBeenCalledTimes(1);
+    expect(shared.set).toHaveBeenCalledWith(
+      JSON.stringify([QUERY.systemUserId, QUERY.resource, 'read', '1']),
+      DENY,
+      5000,
+    );
+  });
+
+  it('starts no PDP call when the lookup is given up during the shared read', async () => {
+    const read = deferred<undefined>();
+    const shared = { ...fakeShared(), get: vi.fn(() => read.promise) };
+    const { cache, decide } = setup({ shared });
+    const pending = rejection(cache.get(QUERY));
+    cache.clear();
+    read.resolve(undefined);
+    expect((await within(1000, pending)).code).toBe('pdp_unavailable');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(decide).not.toHaveBeenCalled();
+  });
+});

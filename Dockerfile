@@ -1,0 +1,35 @@
+# syntax=docker/dockerfile:1
+# Portvakt gateway (`portvakt serve`), configured by environment only (README "portvakt serve", deploy/README.md).
+#
+#   docker build -t portvakt .
+#   docker run --rm -p 8080:8080 -e MASKINPORTEN_ISSUER=… -e ALTINN_PDP_URL=… portvakt
+
+# ---- build: all dependencies, TypeScript → dist/ ----
+FROM node:20-slim AS build
+WORKDIR /app
+# Dependencies first, so that a source change does not reinstall them. No install scripts: `prepare` would
+# compile before the sources are here, and nothing tsc needs has an install script.
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npx tsc -p tsconfig.build.json
+
+# ---- runtime: production dependencies, dist/, the CLI and the API description ----
+FROM node:20-slim AS runtime
+ENV NODE_ENV=production \
+    PORT=8080
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY bin ./bin
+COPY openapi.yaml ./
+COPY --from=build /app/dist ./dist
+# Everything above belongs to root and is read-only for the process; it runs as the image's `node` user.
+USER node
+EXPOSE 8080
+# Ready = signing keys loaded and the claims store answering (GET /health/ready is 200).
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# Node is PID 1 and handles SIGTERM itself: stop accepting, drain in-flight requests (≤ 10 s), exit 0.
+CMD ["node", "bin/portvakt.js", "serve"]
