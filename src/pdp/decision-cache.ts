@@ -130,8 +130,16 @@ export function createDecisionCache(options: DecisionCacheOptions): DecisionCach
   }
 
   async function get(query: DecisionQuery): Promise<CachedDecision> {
+    const key = keyOf(query);
+    // The hot path: a plain get() of a fresh entry allocates no status object and no fetch promise.
+    // get() never answers a call in flight or an expired entry (allowStale is off); fetch() does those.
+    const fresh = cache.get(key);
+    if (fresh !== undefined) {
+      onLookup?.('hit');
+      return { decision: fresh.decision, cached: true };
+    }
     const status: LRUCache.Status<string, Entry, DecisionQuery> = {};
-    const pending = cache.fetch(keyOf(query), { context: query, status });
+    const pending = cache.fetch(key, { context: query, status });
     // `status.fetch` is set before fetch() returns; 'stale' (an expired entry) starts a new call, as a miss does.
     const lookup: DecisionLookup = status.fetch === 'hit' || status.fetch === 'inflight' ? status.fetch : 'miss';
     onLookup?.(lookup);

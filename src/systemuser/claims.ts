@@ -30,11 +30,25 @@ export interface SystemUserClaims {
 
 const orgNoOf = (identifier: string) => identifier.slice('0192:'.length);
 
+// Verified claims of a cached token are one frozen object reused by every request that presents the token:
+// its system user is read once. Frozen only, since a mutable object could change between two reads.
+const readOnce = new WeakMap<object, SystemUserClaims>();
+
 /**
  * Reads the Altinn system user out of a verified Maskinporten token's claims.
  * The first `systemuser_id` is the system user, as Altinn's own PEP reads it.
  */
 export function readSystemUser(claims: Record<string, unknown>): SystemUserClaims {
+  if (!Object.isFrozen(claims)) return parseSystemUser(claims);
+  let subject = readOnce.get(claims);
+  if (subject === undefined) {
+    subject = Object.freeze(parseSystemUser(claims));
+    readOnce.set(claims, subject);
+  }
+  return subject;
+}
+
+function parseSystemUser(claims: Record<string, unknown>): SystemUserClaims {
   const details = claims.authorization_details;
   if (!Array.isArray(details)) throw systemUserMissing('The token has no authorization_details naming a system user.');
   const entry = details.find(
