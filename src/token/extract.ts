@@ -1,20 +1,29 @@
 import { tokenInvalid, tokenMissing } from '../errors.js';
 
-// RFC 6750 §2.1 b64token: a JWS compact token always fits it, so anything else is refused early.
-const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+const isBlank = (code: number) => code === 0x20 || code === 0x09;
 
 /**
  * Reads the Bearer token from an Authorization header value (never query or body: RFC 6750 §2.2/2.3
  * transports leak into logs and caches). The scheme is case-insensitive; another scheme is "no token".
+ *
+ * The token's characters are not checked here: a token is either found, by exact match, among tokens
+ * that were verified before, or verified, which accepts nothing but three base64url segments. Scanning
+ * a kilobyte-long header once more on every request would cost more than the rest of the hot path.
  */
 export function extractBearer(authorization: string | undefined): string {
   if (authorization === undefined) throw tokenMissing();
-  const match = /^[ \t]*([^ \t]+)(?:[ \t]+(.*))?$/.exec(authorization);
-  if (!match || match[1]!.toLowerCase() !== 'bearer') {
+  const value = authorization;
+  let start = 0;
+  let end = value.length;
+  while (start < end && isBlank(value.charCodeAt(start))) start++;
+  while (end > start && isBlank(value.charCodeAt(end - 1))) end--;
+  const afterScheme = start + 6;
+  const schemeEnds = afterScheme === end || (afterScheme < end && isBlank(value.charCodeAt(afterScheme)));
+  if (!schemeEnds || value.slice(start, afterScheme).toLowerCase() !== 'bearer') {
     throw tokenMissing('The Authorization header does not use the Bearer scheme.');
   }
-  const token = (match[2] ?? '').trim();
-  if (token === '') throw tokenInvalid('The Bearer token is empty.');
-  if (!B64TOKEN.test(token)) throw tokenInvalid('The Bearer token is not a well-formed token.');
-  return token;
+  let i = afterScheme;
+  while (i < end && isBlank(value.charCodeAt(i))) i++;
+  if (i === end) throw tokenInvalid('The Bearer token is empty.');
+  return i === 0 && end === value.length ? value : value.slice(i, end);
 }
