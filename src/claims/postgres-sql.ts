@@ -21,6 +21,9 @@ export function createPostgresSql(options: PostgresSqlOptions): Sql {
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 3000,
     // A database that stops answering must not hold a client's request open indefinitely.
     statement_timeout: options.statementTimeoutMs ?? 5000,
+    // The server-side deadline needs a server that hears us; across a network partition only a client-side
+    // deadline ends the wait (the pool then drops the connection). A second later, so the server's cancel wins.
+    query_timeout: (options.statementTimeoutMs ?? 5000) + 1000,
   });
   // Without a listener an idle connection dropped by the server would crash the process; the pool
   // discards that connection and the next query reports a lasting outage as 503.

@@ -27,6 +27,21 @@ function verifiedClaimsOf(req: Request): TokenClaims | undefined {
   return typeof auth === 'object' && auth !== null && !Array.isArray(auth) ? (auth as TokenClaims) : undefined;
 }
 
+/**
+ * Node keeps only the first of repeated Authorization lines (RFC 9110 §5.3 allows one), so a proxy in front
+ * that reads another copy would see a different caller. Joined like a list, a repeat never reads as one token.
+ * `rawHeaders` is scanned rather than `headersDistinct`, which would build every header into arrays.
+ */
+function authorizationOf(req: Request): string | undefined {
+  const raw = req.rawHeaders;
+  const lines: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 13 && name.toLowerCase() === 'authorization') lines.push(raw[i + 1]!);
+  }
+  return lines.length > 1 ? lines.join(', ') : req.headers.authorization;
+}
+
 /** The thin Express adapter: maps `req` to the pipeline's request shape, sets `req.portvakt`, only ever calls `next`. */
 export function createAuthorizeMiddleware(
   authorizeRequest: AuthorizeRequest,
@@ -38,7 +53,7 @@ export function createAuthorizeMiddleware(
   return (req, _res, next) => {
     authorizeRequest(
       {
-        authorization: req.headers.authorization,
+        authorization: authorizationOf(req),
         verifiedClaims: verifiedClaimsOf(req),
         party: partyOf(req),
         validate: validate && (() => validate(req)),

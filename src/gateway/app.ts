@@ -116,6 +116,8 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  // openapi.yaml's paths are case-sensitive; Express's default would also serve `/AAPNEKRAV`, a surface no spec describes.
+  app.set('case sensitive routing', true);
   app.use(metrics.middleware);
   app.use((req, res, next) => {
     const given = req.headers['x-request-id'];
