@@ -105,20 +105,23 @@ describe('the HTTP surface', () => {
     expect(made.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it.each(['/health/live', `${API}/${RORVANN}/aapnekrav`, '/nothing/here'])('sets security headers on %s', async (path) => {
-    const res = await world.get(path, world.issuer.token());
-    expect(res.headers).toMatchObject({
-      'x-content-type-options': 'nosniff',
-      'x-frame-options': 'DENY',
-      'referrer-policy': 'no-referrer',
-      'cross-origin-resource-policy': 'same-origin',
-      'strict-transport-security': 'max-age=31536000',
-      'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
-      'cache-control': 'no-store',
-    });
-    expect(res.headers['x-powered-by']).toBeUndefined();
-    expect(res.headers.etag).toBeUndefined();
-  });
+  it.each(['/health/live', `${API}/${RORVANN}/aapnekrav`, '/nothing/here'])(
+    'sets security headers on %s',
+    async (path) => {
+      const res = await world.get(path, world.issuer.token());
+      expect(res.headers).toMatchObject({
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+        'referrer-policy': 'no-referrer',
+        'cross-origin-resource-policy': 'same-origin',
+        'strict-transport-security': 'max-age=31536000',
+        'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+        'cache-control': 'no-store',
+      });
+      expect(res.headers['x-powered-by']).toBeUndefined();
+      expect(res.headers.etag).toBeUndefined();
+    },
+  );
 
   it('writes one audit line per decision and never the token or its signature', async () => {
     const token = world.issuer.token();
