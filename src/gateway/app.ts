@@ -12,6 +12,7 @@ import type { ResourceHandler } from './handlers/types.js';
 import { createGatewayMetrics, type GatewayMetrics, UNMATCHED_ROUTE } from './metrics.js';
 import type { LoadedSpec, SpecOperation } from './openapi.js';
 import { createProxyHandler } from './proxy.js';
+import { createQueryValidator } from './query-validator.js';
 
 export interface GatewayAppOptions {
   portvakt: Portvakt;
@@ -81,6 +82,9 @@ function mountOperation(app: Express, operation: SpecOperation, options: Gateway
   const route = app.route(operation.expressPath);
   const method = operation.method as RouteMethod;
   const party = (req: Request) => req.params[operation.partyParam] as string | undefined;
+  // Parameters are checked from the spec after the token and party, before the PDP (contract §3 step 5).
+  const queryValid = createQueryValidator(operation.queryParameters);
+  const checkQuery = queryValid && ((req: Request) => queryValid(req.query as Record<string, unknown>));
   const common = { scope: operation.scope, resource: operation.resource, action: operation.action, party };
   if (operation.upstream) {
     const proxy = createProxyHandler({
@@ -88,15 +92,19 @@ function mountOperation(app: Express, operation: SpecOperation, options: Gateway
       timeoutMs: options.upstreamTimeoutMs,
       maxBodyBytes: options.maxBodyBytes,
     });
-    route[method](portvakt.authorize(common), proxy);
+    route[method](portvakt.authorize({ ...common, validate: checkQuery }), proxy);
     return;
   }
   const handler = handlers[operation.operationId];
   if (!handler) throw new Error(`${operation.operationId}: no resource handler (and no x-portvakt-upstream)`);
-  const validate = handler.validate;
+  const handlerCheck = handler.validate;
+  // The handler's own rules first (e.g. period_invalid for the period), then the spec's.
   const authorize = portvakt.authorize({
     ...common,
-    validate: validate && ((req) => validate(req.query as Record<string, unknown>)),
+    validate: (req) => {
+      handlerCheck?.(req.query as Record<string, unknown>);
+      checkQuery?.(req);
+    },
   });
   route[method](authorize, async (req, res) => {
     const body = await handler.handle({

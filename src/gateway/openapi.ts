@@ -16,6 +16,15 @@ export interface SpecOperation {
   partyParam: string;
   /** `x-portvakt-upstream`: forward to this base URL after authorization instead of a local handler. */
   upstream: string | undefined;
+  /** The operation's query parameters (path-level ones included, `$ref`s resolved). */
+  queryParameters: QueryParameter[];
+}
+
+export interface QueryParameter {
+  name: string;
+  required: boolean;
+  /** JSON Schema of one value. */
+  schema: Record<string, unknown>;
 }
 
 export interface LoadedSpec {
@@ -46,6 +55,41 @@ function scopesOf(operation: Json, document: Json): string[] {
   return security
     .flatMap((req) => (isObject(req) ? Object.values(req).flat() : []))
     .filter((s) => typeof s === 'string');
+}
+
+/** Resolves a local `$ref` (`#/components/parameters/X`) once; the spec is our own, so no remote refs. */
+function resolveRef(document: Json, value: unknown, where: string): Json {
+  if (!isObject(value)) throw new SpecError(`${where}: a parameter is not an object`);
+  const ref = value.$ref;
+  if (typeof ref !== 'string') return value;
+  const target = ref
+    .replace(/^#\//, '')
+    .split('/')
+    .reduce<unknown>(
+      (node, key) => (isObject(node) ? node[key.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined),
+      document,
+    );
+  if (!isObject(target)) throw new SpecError(`${where}: ${ref} does not resolve`);
+  return target;
+}
+
+function queryParametersOf(document: Json, item: Json, operation: Json, where: string): QueryParameter[] {
+  const all = [
+    ...(Array.isArray(item.parameters) ? item.parameters : []),
+    ...(Array.isArray(operation.parameters) ? operation.parameters : []),
+  ];
+  const byName = new Map<string, QueryParameter>();
+  for (const raw of all) {
+    const param = resolveRef(document, raw, where);
+    if (param.in !== 'query' || typeof param.name !== 'string') continue;
+    // An operation-level parameter overrides a path-level one of the same name (OpenAPI 3.1 §4.8.10).
+    byName.set(param.name, {
+      name: param.name,
+      required: param.required === true,
+      schema: isObject(param.schema) ? param.schema : {},
+    });
+  }
+  return [...byName.values()];
 }
 
 /**
@@ -92,6 +136,7 @@ export function loadSpec(file: string | URL): LoadedSpec {
         action,
         partyParam,
         upstream,
+        queryParameters: queryParametersOf(document, item, operation, where),
       });
     }
     if (methods.includes('GET') && !methods.includes('HEAD')) methods.push('HEAD');

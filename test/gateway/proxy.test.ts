@@ -97,7 +97,11 @@ function specWithProxiedOperations(dir: string, upstream: string, dead: string):
   const party = [{ $ref: '#/components/parameters/PartIdentifikator' }];
   doc.paths![`${API}/{partIdentifikator}/ekko`] = {
     parameters: party,
-    get: operation('ekko', `${upstream}/bak`),
+    get: operation('ekko', `${upstream}/bak`, {
+      parameters: [
+        { name: 'antall', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100 } },
+      ],
+    }),
     post: operation('ekkoPost', `${upstream}/bak`, {
       requestBody: { content: { 'application/json': { schema: { type: 'object' } } } },
     }),
@@ -162,6 +166,18 @@ describe('proxy mode (x-portvakt-upstream)', () => {
       .send({ hei: 'upstream' });
     expect(res.status).toBe(200);
     expect(upstream.seen[0]).toEqual(expect.objectContaining({ method: 'POST', body: '{"hei":"upstream"}' }));
+  });
+
+  it('validates the query from the spec before the PDP: no code for a new operation', async () => {
+    const token = world.issuer.token();
+    const calls = world.pdp.calls.length;
+    for (const bad of ['abc', '0', '101', '5&antall=6']) {
+      const res = await world.get(`${API}/${RORVANN}/ekko?antall=${bad}`, token);
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('request_invalid');
+    }
+    expect(world.pdp.calls.length).toBe(calls);
+    expect((await world.get(`${API}/${RORVANN}/ekko?antall=5`, token)).status).toBe(200);
   });
 
   it('never calls the upstream for a refused request', async () => {

@@ -262,6 +262,38 @@ describe('portvakt sandbox: the system-user story on loopback', () => {
       ),
     ).toContain(NOBODY);
   });
+  it('a rejected request yields no system user and no token', async () => {
+    const org = '314000013';
+    const altinnToken = await (
+      await altinn('/authentication/api/v1/exchange/maskinporten', {
+        headers: { authorization: `Bearer ${await token(undefined, REQUEST_SCOPES)}` },
+      })
+    ).text();
+    const vendor = { authorization: `Bearer ${altinnToken}`, 'content-type': 'application/json' };
+    const created = await altinn('/authentication/api/v1/systemuser/request/vendor', {
+      method: 'POST',
+      headers: vendor,
+      body: JSON.stringify({
+        systemId: VENDOR.systemId,
+        partyOrgNo: org,
+        rights: [{ resource: [{ id: 'urn:altinn:resource', value: 'ske-krav-og-betalinger' }] }],
+        redirectUrl: 'http://localhost:3000/done',
+      }),
+    });
+    expect(created.status).toBe(201);
+    const request = await json<{ id: string; confirmUrl: string }>(created);
+    const rejected = await fetch(new URL(request.confirmUrl).pathname.replace(/^/, sandbox.altinnUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ id: request.id, action: 'reject' }),
+      redirect: 'manual',
+    });
+    expect(rejected.status).toBe(303);
+    const status = await altinn(`/authentication/api/v1/systemuser/request/vendor/${request.id}`, { headers: vendor });
+    expect((await json(status)).status).toBe('Rejected');
+    await expect(token(org)).rejects.toThrow(/invalid_altinn_customer_configuration/);
+  });
+
   it('the end user approves in a browser and lands on the vendor’s redirectUrl', async (ctx) => {
     if (!existsSync(CHROMIUM)) {
       console.warn(`skipping the browser test: ${CHROMIUM} is missing`);
