@@ -294,6 +294,33 @@ describe('portvakt sandbox: the system-user story on loopback', () => {
     await expect(token(org)).rejects.toThrow(/invalid_altinn_customer_configuration/);
   });
 
+  it('end-user-driven: the end user creates the system user in Altinn, the vendor gets a token', async () => {
+    const org = '315000017';
+    await expect(token(org)).rejects.toThrow(/invalid_altinn_customer_configuration/);
+    const created = await altinn(`/authentication/api/v1/systemuser/${org}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ systemId: VENDOR.systemId, integrationTitle: 'Regnskap' }),
+    });
+    expect(created.status).toBe(201);
+    expect(await json(created)).toMatchObject({ systemId: VENDOR.systemId, integrationTitle: 'Regnskap' });
+    expect((await api(await token(org), org)).status).toBe(200);
+  });
+
+  it('client delegation: the firm adds a client, reads it, removes it, and loses access within the TTL', async () => {
+    const client = '316000010';
+    const agent = systemUserIdFor(FIRM);
+    const firm = await token(FIRM);
+    expect((await api(firm, client)).status).toBe(403);
+    const clientsUrl = `/authentication/api/v1/enduser/systemuser/clients?agent=${agent}&client=${client}`;
+    expect((await altinn(clientsUrl, { method: 'POST' })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, TTL_SECONDS * 1000 + 200)); // the earlier 403 may be cached ≤ TTL
+    expect((await api(firm, client)).status).toBe(200);
+    expect((await altinn(clientsUrl, { method: 'DELETE' })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, TTL_SECONDS * 1000 + 200));
+    expect((await api(firm, client)).status).toBe(403);
+  });
+
   it('the end user approves in a browser and lands on the vendor’s redirectUrl', async (ctx) => {
     if (!existsSync(CHROMIUM)) {
       console.warn(`skipping the browser test: ${CHROMIUM} is missing`);

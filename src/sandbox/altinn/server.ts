@@ -210,6 +210,12 @@ export async function startSandboxAltinn(options: SandboxAltinnOptions): Promise
       if (!records.revoke(party, id)) throw problem(404, 'AUTH-00008', 'The system user was not found');
       return { status: 202, body: true };
     }
+    // End-user-driven creation: the end user picks a system in the portal and creates its system user.
+    m = /^\/authentication\/api\/v1\/systemuser\/([^/]+)$/.exec(path);
+    if (m) {
+      if (method !== 'POST') return notAllowed('POST');
+      return createByEndUser(decodeURIComponent(m[1]!), await jsonBody(req));
+    }
 
     // The end user's approval page
     if (path === `${UI}/request` || path === `${UI}/agentrequest`) {
@@ -508,6 +514,27 @@ export async function startSandboxAltinn(options: SandboxAltinnOptions): Promise
       userType: user.userType === 'agent' ? 'Agent' : 'Standard',
       accessPackages: user.accessPackages,
     };
+  }
+
+  /** `{ systemId, integrationTitle? }` for the party (org number or party id): 201 with the system user. */
+  function createByEndUser(party: string, body: Record<string, unknown>): Reply {
+    const orgNo = records.orgNoForParty(party) ?? party;
+    const errors: ValidationError[] = [];
+    if (!/^\d{9}$/.test(orgNo))
+      errors.push({ code: 'AUTH.VLD-00002', title: 'party must be an organization number', paths: ['party'] });
+    const systemId = typeof body.systemId === 'string' ? body.systemId : '';
+    const system = records.systems.get(systemId);
+    if (!system || system.isDeleted)
+      errors.push({ code: 'AUTH.VLD-00003', title: 'unknown systemId', paths: ['$.systemId'] });
+    if (errors.length > 0) throw validation(errors);
+    if (records.systemUserFor(systemId, orgNo, orgNo)) {
+      throw problem(400, 'AUTH-00004', 'The system user already exists');
+    }
+    const user = records.createSystemUser({ systemId, partyOrgNo: orgNo, externalRef: orgNo, userType: 'standard' });
+    if (typeof body.integrationTitle === 'string' && body.integrationTitle.trim() !== '') {
+      user.integrationTitle = body.integrationTitle.trim();
+    }
+    return { status: 201, body: systemUserView(user) };
   }
 
   function clients(method: string, query: URLSearchParams): Reply {
