@@ -76,7 +76,10 @@ export function createTokenVerifier(options: TokenVerifierOptions) {
     const parts = token.split('.');
     if (parts.length !== 3) throw tokenInvalid('The token is not a JWS compact serialization.');
     const [h, p, s] = parts as [string, string, string];
-    if (!B64URL.test(h) || !B64URL.test(p) || !B64URL.test(s)) throw tokenInvalid('The token is not base64url.');
+    // Node's base64url decoder skips characters outside the alphabet. For header and payload that is
+    // harmless — the signature covers their exact text, so any stray character fails it — but the
+    // signature segment must be exact, or one signature would have many spellings.
+    if (h === '' || p === '' || !B64URL.test(s)) throw tokenInvalid('The token is not base64url.');
     const header = decodeJson(h, 'header');
     if (header.alg !== 'RS256') throw tokenInvalid('The token must be signed with RS256.');
     for (const name of KEY_HEADERS) {
