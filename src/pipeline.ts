@@ -4,7 +4,7 @@ import { parseParty } from './party/orgno.js';
 import type { DecisionCache } from './pdp/decision-cache.js';
 import { readSystemUser } from './systemuser/claims.js';
 import { extractBearer } from './token/extract.js';
-import { hasScope, scopesOf } from './token/scope.js';
+import { scopesOfClaims } from './token/scope.js';
 import { checkClaims, type TokenClaims, type TokenVerifierOptions } from './token/verify.js';
 
 /** What an operation requires: the token's scope and the PDP's resource and action. */
@@ -67,7 +67,9 @@ export function createPipeline(deps: PipelineDeps) {
 
   return async function authorizeRequest(request: PipelineRequest, operation: Operation): Promise<PortvaktContext> {
     const claims = await authenticate(request);
-    if (!hasScope(claims.scope, operation.scope)) throw insufficientScope(operation.scope);
+    // Whole words only: `skatteetaten:kravogbetalinger.admin` is not `skatteetaten:kravogbetalinger`.
+    const scopes = scopesOfClaims(claims);
+    if (!scopes.includes(operation.scope)) throw insufficientScope(operation.scope);
     const subject = readSystemUser(claims);
     const party = parseParty(request.party);
     request.validate?.();
@@ -101,7 +103,7 @@ export function createPipeline(deps: PipelineDeps) {
     const { decision, cached } = result;
     audit(decision.permit ? 'Permit' : decision.reason, cached);
     if (!decision.permit) throw accessDenied(decision.detail);
-    return { ...subject, party, scopes: scopesOf(claims.scope), decision: { cached } };
+    return { ...subject, party, scopes: [...scopes], decision: { cached } };
   };
 }
 
