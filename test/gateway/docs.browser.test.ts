@@ -1,12 +1,12 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_LAUNCH, chromiumAvailable } from '../helpers/chromium.js';
 import { type GatewayWorld, startGatewayWorld } from '../helpers/gateway-world.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
+const available = chromiumAvailable;
 if (!available) {
   console.warn(
     `docs.browser.test.ts skipped: ${CHROMIUM} is missing (apt-get install -y chromium; .ci/run installs it).`,
@@ -23,18 +23,7 @@ describe.skipIf(!available)('/docs in a real browser', () => {
     world = await startGatewayWorld();
     profile = mkdtempSync(join(tmpdir(), 'portvakt-chromium-'));
     // A fresh profile per run: nothing cached or remembered from an earlier one.
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--headless',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await chromium.launchPersistentContext(profile, CHROMIUM_LAUNCH);
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { chromium } from 'playwright-core';
@@ -8,6 +7,7 @@ import { VENDOR } from '../../src/sandbox/cast.js';
 import { JWT_BEARER } from '../../src/sandbox/maskinporten.js';
 import { requestSandboxToken } from '../../src/sandbox/token-command.js';
 import { systemUserIdFor } from '../../src/testing/jws.js';
+import { CHROMIUM, CHROMIUM_LAUNCH, chromiumAvailable } from '../helpers/chromium.js';
 import { runCli, type SandboxProcess, startSandboxProcess } from './process.js';
 
 const API = '/api/innkreving/kravogbetalinger/v1';
@@ -17,7 +17,6 @@ const FIRM = '314168267';
 const FIRM_CLIENT = '311851381';
 const NOBODY = '314055403';
 const TTL_SECONDS = 1;
-const CHROMIUM = '/usr/bin/chromium';
 const REQUEST_SCOPES = 'altinn:authentication/systemuser.request.read altinn:authentication/systemuser.request.write';
 
 let sandbox: SandboxProcess;
@@ -322,7 +321,7 @@ describe('portvakt sandbox: the system-user story on loopback', () => {
   });
 
   it('the end user approves in a browser and lands on the vendor’s redirectUrl', async (ctx) => {
-    if (!existsSync(CHROMIUM)) {
+    if (!chromiumAvailable) {
       console.warn(`skipping the browser test: ${CHROMIUM} is missing`);
       return ctx.skip();
     }
@@ -341,18 +340,7 @@ describe('portvakt sandbox: the system-user story on loopback', () => {
     expect(created.status).toBe(201);
     const { confirmUrl } = await json<{ confirmUrl: string }>(created);
 
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--headless',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    const browser = await chromium.launch(CHROMIUM_LAUNCH);
     try {
       const page = await browser.newPage();
       await page.goto(confirmUrl);

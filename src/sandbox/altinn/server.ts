@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createLocalJWKSet, type JWTPayload, jwtVerify } from 'jose';
 import { BodyTooLargeError, type LocalServer, readBody, send, sendJson, startLocalServer } from '../../testing/http.js';
 import { compactRs256, type SigningKey, takeSigningKeyAsync } from '../../testing/jws.js';
+import { PDP_PATH } from '../../testing/pdp.js';
 import { decisionResponse, minimumAuthenticationLevel, parseDecisionRequest } from '../../testing/xacml.js';
 import { notFoundPage, requestPage, resultPage } from './approval-page.js';
 import {
@@ -16,7 +17,6 @@ import {
 
 const AUTH = '/authentication/api/v1';
 const UI = '/accessmanagement/ui/systemuser';
-export const PDP_PATH = '/authorization/api/v1/authorize';
 /** The scope a PEP needs to call the PDP. */
 export const PDP_SCOPE = 'altinn:authorization/authorize';
 /** Altinn tokens from the exchange live 30 minutes, as the real ones. */
