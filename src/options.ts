@@ -21,7 +21,11 @@ export const portvaktOptionsSchema = z
     /** Full URL of Altinn's PDP, e.g. `https://platform.tt02.altinn.no/authorization/api/v1/authorize`. */
     pdpUrl: url('pdpUrl'),
     /** Sent as `Ocp-Apim-Subscription-Key` on every PDP call. */
-    subscriptionKey: z.string().min(1).optional(),
+    // `process.env.X` of an empty variable is '': read as "not set", as the gateway's config does.
+    subscriptionKey: z
+      .string()
+      .optional()
+      .transform((v) => (v === '' ? undefined : v)),
     decisionCache: z
       .object({
         /** How long a Permit is reused, in seconds. Default 30. Deny/NotApplicable: at most 5 s. */
@@ -93,13 +97,36 @@ export interface Observer {
   sharedCacheError?(operation: 'get' | 'set' | 'connection'): void;
 }
 
+const word = (what: string) =>
+  z.string({ error: `${what} must be a string` }).regex(/^\S+$/, `${what} must be one non-empty word`);
+
+/** What `authorize()` takes: the operation, and optionally where the party is and more checks. */
+export const authorizeOptionsSchema = z
+  .object({
+    scope: word('scope'),
+    resource: word('resource'),
+    action: word('action'),
+    party: z.custom<unknown>((v) => typeof v === 'function', 'party must be a function').optional(),
+    validate: z.custom<unknown>((v) => typeof v === 'function', 'validate must be a function').optional(),
+  })
+  .strict();
+
 /** Parses options once, at construction, with messages that name the option. */
 export function parseOptions(input: unknown): ResolvedOptions {
-  const parsed = portvaktOptionsSchema.safeParse(input);
+  return parseWith(portvaktOptionsSchema, input, 'option');
+}
+
+/** Checks `authorize()`'s options when the middleware is made, not at its first request. */
+export function checkAuthorizeOptions(input: unknown): void {
+  parseWith(authorizeOptionsSchema, input, 'authorize() option');
+}
+
+function parseWith<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const parsed = schema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.join('.') || 'options';
-    throw new TypeError(`portvakt: invalid option "${path}": ${issue.message}`);
+    throw new TypeError(`portvakt: invalid ${what} "${path}": ${issue.message}`);
   }
   return parsed.data;
 }

@@ -1,5 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import type { PortvaktContext } from '../context.js';
+import { checkAuthorizeOptions } from '../options.js';
 import type { AuthorizeRequest, Operation } from '../pipeline.js';
 import type { TokenClaims } from '../token/verify.js';
 
@@ -47,6 +48,7 @@ export function createAuthorizeMiddleware(
   authorizeRequest: AuthorizeRequest,
   options: AuthorizeOptions,
 ): RequestHandler {
+  checkAuthorizeOptions(options);
   const operation: Operation = { scope: options.scope, resource: options.resource, action: options.action };
   const partyOf = options.party ?? partyParam;
   const validate = options.validate;

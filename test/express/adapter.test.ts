@@ -30,6 +30,22 @@ describe('createPortvakt', () => {
 });
 
 describe('the Express adapter', () => {
+  it.each([
+    [{ resource: 'r', action: 'read' }, 'scope'],
+    [{ scope: '', resource: 'r', action: 'read' }, 'scope'],
+    [{ scope: 'a b', resource: 'r', action: 'read' }, 'scope'],
+    [{ scope: 's', action: 'read' }, 'resource'],
+    [{ scope: 's', resource: 'r', action: 'read', party: 'partIdentifikator' }, 'party'],
+    [{ scope: 's', resource: 'r', action: 'read', other: 1 }, 'options'],
+  ])('refuses bad authorize() options when the middleware is made (%j)', (options, name) => {
+    const portvakt = createPortvakt(testConfig(world.issuer, world.pdp));
+    expect(() => portvakt.authorize(options as never)).toThrow(new RegExp(`"${name}"`));
+  });
+
+  it('reads an empty subscription key as none', () => {
+    expect(() => createPortvakt({ ...testConfig(world.issuer, world.pdp), subscriptionKey: '' })).not.toThrow();
+  });
+
   it('puts the typed context on req.portvakt', async () => {
     const res = await world.get(RORVANN, world.issuer.token());
     expect(res.status).toBe(200);
