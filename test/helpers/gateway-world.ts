@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import request, { type Test } from 'supertest';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { type ClaimsStore, createClaimsStore } from '../../src/claims/store.js';
 import { loadConfig } from '../../src/gateway/config.js';
 import { DEFAULT_SPEC, type GatewayOptions, startGateway } from '../../src/gateway/server.js';
@@ -120,3 +121,21 @@ export async function startGatewayWorld({
 }
 
 export type GatewayWorld = Awaited<ReturnType<typeof startGatewayWorld>>;
+
+/**
+ * One gateway world per test file (started once, closed after), reset before each test: the PDP knows
+ * only the grants of `permitted` (each org's own system user for itself), and no decision is cached.
+ */
+export function useGatewayWorld(permitted: string[], options: GatewayWorldOptions = {}): () => GatewayWorld {
+  let world: GatewayWorld;
+  beforeAll(async () => {
+    world = await startGatewayWorld(options);
+  });
+  afterAll(() => world.close());
+  beforeEach(() => {
+    world.pdp.reset();
+    for (const org of permitted) world.permit(org);
+    world.gateway.portvakt.clearDecisions();
+  });
+  return () => world;
+}

@@ -1,26 +1,14 @@
-import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
+import { expect } from 'vitest';
 import { headersOf, rawRequest } from '../faults/helpers.js';
-import { API, type GatewayWorld, startGatewayWorld } from '../helpers/gateway-world.js';
+import { API, type GatewayWorld, useGatewayWorld as useSharedGatewayWorld } from '../helpers/gateway-world.js';
 
 export { API };
 export const RORVANN = '310478717';
 /** No single bad request may hold the client longer than this. */
 export const BOUND_MS = 3000;
 
-/** One contract-checked gateway per file, reset between tests. */
-export function useGatewayWorld(): () => GatewayWorld {
-  let world: GatewayWorld;
-  beforeAll(async () => {
-    world = await startGatewayWorld();
-  });
-  afterAll(() => world.close());
-  beforeEach(() => {
-    world.pdp.reset();
-    world.permit(RORVANN);
-    world.gateway.portvakt.clearDecisions();
-  });
-  return () => world;
-}
+/** One contract-checked gateway per file, reset between tests, Rør og Vann permitted. */
+export const useGatewayWorld = () => useSharedGatewayWorld([RORVANN]);
 
 /** A refusal: a 4xx problem+json with a stable code (the contract check already ran on it). */
 export function expect4xxProblem(res: { status: number; headers: Record<string, unknown>; body?: unknown }, what = '') {
