@@ -2,6 +2,7 @@ import type { PortvaktContext } from './context.js';
 import { accessDenied, insufficientScope } from './errors.js';
 import { parseParty } from './party/orgno.js';
 import type { DecisionCache } from './pdp/decision-cache.js';
+import type { Decision } from './pdp/response.js';
 import { readSystemUser } from './systemuser/claims.js';
 import { extractBearer } from './token/extract.js';
 import { scopesOfClaims } from './token/scope.js';
@@ -43,6 +44,8 @@ export interface AuditEntry {
 
 export interface PipelineDeps {
   verifyToken: (token: string) => Promise<TokenClaims>;
+  /** Synchronously: the claims of a token verified before, or undefined. */
+  peekToken?: (token: string) => TokenClaims | undefined;
   claimRules: TokenVerifierOptions;
   decisions: DecisionCache;
   audit: (entry: AuditEntry) => void;
@@ -56,17 +59,25 @@ export interface PipelineDeps {
 export function createPipeline(deps: PipelineDeps) {
   const now = deps.now ?? Date.now;
 
-  async function authenticate(request: PipelineRequest): Promise<TokenClaims> {
+  /**
+   * The pipeline, synchronous as far as the caches allow: a remembered token and a cached decision
+   * answer in the same tick, with no promise made; anything else continues asynchronously.
+   * Refusals are thrown (synchronously) or rejected (asynchronously).
+   */
+  function authorize(request: PipelineRequest, operation: Operation): PortvaktContext | Promise<PortvaktContext> {
     if (request.verifiedClaims !== undefined) {
       // The signature was checked upstream; issuer, lifetime and audience are re-checked against our rules.
       checkClaims(request.verifiedClaims, deps.claimRules, now());
-      return request.verifiedClaims;
+      return admit(request.verifiedClaims, request, operation);
     }
-    return deps.verifyToken(extractBearer(request.authorization));
+    const token = extractBearer(request.authorization);
+    const remembered = deps.peekToken?.(token);
+    if (remembered !== undefined) return admit(remembered, request, operation);
+    return deps.verifyToken(token).then((claims) => admit(claims, request, operation));
   }
 
-  return async function authorizeRequest(request: PipelineRequest, operation: Operation): Promise<PortvaktContext> {
-    const claims = await authenticate(request);
+  /** Scope and system user (403), party and parameters (400), then the decision. */
+  function admit(claims: TokenClaims, request: PipelineRequest, operation: Operation) {
     // Whole words only: `skatteetaten:kravogbetalinger.admin` is not `skatteetaten:kravogbetalinger`.
     const scopes = scopesOfClaims(claims);
     if (!scopes.includes(operation.scope)) throw insufficientScope(operation.scope);
@@ -75,6 +86,12 @@ export function createPipeline(deps: PipelineDeps) {
     request.validate?.();
 
     const started = performance.now();
+    const query = {
+      systemUserId: subject.systemUser.id,
+      resource: operation.resource,
+      action: operation.action,
+      party,
+    };
     const audit = (decision: string, cached: boolean) =>
       deps.audit({
         consumerOrg: subject.consumerOrgNo,
@@ -87,24 +104,26 @@ export function createPipeline(deps: PipelineDeps) {
         cached,
         ms: Math.round((performance.now() - started) * 100) / 100,
       });
-    const query = {
-      systemUserId: subject.systemUser.id,
-      resource: operation.resource,
-      action: operation.action,
-      party,
+    const decided = (decision: Decision, cached: boolean): PortvaktContext => {
+      audit(decision.permit ? 'Permit' : decision.reason, cached);
+      if (!decision.permit) throw accessDenied(decision.detail);
+      return { ...subject, party, scopes: [...scopes], decision: { cached } };
     };
-    let result: Awaited<ReturnType<DecisionCache['get']>>;
-    try {
-      result = await deps.decisions.get(query);
-    } catch (err) {
-      audit('error', false);
-      throw err;
-    }
-    const { decision, cached } = result;
-    audit(decision.permit ? 'Permit' : decision.reason, cached);
-    if (!decision.permit) throw accessDenied(decision.detail);
-    return { ...subject, party, scopes: [...scopes], decision: { cached } };
-  };
+    const fresh = deps.decisions.peek(query);
+    if (fresh !== undefined) return decided(fresh, true);
+    return deps.decisions.get(query).then(
+      (result) => decided(result.decision, result.cached),
+      (err: unknown) => {
+        audit('error', false);
+        throw err;
+      },
+    );
+  }
+
+  return authorize;
 }
 
-export type AuthorizeRequest = ReturnType<typeof createPipeline>;
+/** The pipeline as callers see it: a context now when the caches allow, a promise otherwise. */
+export type AuthorizeRequestSync = ReturnType<typeof createPipeline>;
+/** The pipeline, always as a promise (the public `authorizeRequest`). */
+export type AuthorizeRequest = (request: PipelineRequest, operation: Operation) => Promise<PortvaktContext>;

@@ -6,7 +6,7 @@ import { createPdpClient } from './pdp/client.js';
 import { createDecisionCache } from './pdp/decision-cache.js';
 import { createPepCredentials } from './pdp/pep-credentials.js';
 import { createRedisDecisionStore } from './pdp/shared-cache.js';
-import { type AuditEntry, type AuthorizeRequest, createPipeline } from './pipeline.js';
+import { type AuditEntry, type AuthorizeRequest, type AuthorizeRequestSync, createPipeline } from './pipeline.js';
 import { createJsonFetcher, discoverJwksUri } from './token/discovery.js';
 import { createRemoteKeySet, type RemoteKeySet } from './token/jwks.js';
 import { createVerifiedTokenCache, VERIFIED_TOKEN_CACHE_MAX } from './token/verified-cache.js';
@@ -115,22 +115,29 @@ export function createPortvakt(input: PortvaktOptions): Portvakt {
   });
   const pipeline = createPipeline({
     verifyToken: verify,
+    peekToken: verify.peek,
     claimRules,
     decisions,
     audit: (entry: AuditEntry) => logger.info({ audit: entry }, 'authorization decision'),
   });
-  const authorizeRequest: AuthorizeRequest = async (request, operation) => {
+  const counted = (err: unknown): never => {
+    const code = (err as { code?: unknown })?.code;
+    if (typeof code === 'string' && TOKEN_REJECTIONS.has(code)) observer.tokenRejected?.(code);
+    throw err;
+  };
+  // Synchronous when both caches answer (the middleware then calls next() in the same tick).
+  const authorizeSync: AuthorizeRequestSync = (request, operation) => {
     try {
-      return await pipeline(request, operation);
+      const result = pipeline(request, operation);
+      return result instanceof Promise ? result.catch(counted) : result;
     } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      if (typeof code === 'string' && TOKEN_REJECTIONS.has(code)) observer.tokenRejected?.(code);
-      throw err;
+      return counted(err);
     }
   };
+  const authorizeRequest: AuthorizeRequest = async (request, operation) => authorizeSync(request, operation);
 
   return {
-    authorize: (operation) => createAuthorizeMiddleware(authorizeRequest, operation),
+    authorize: (operation) => createAuthorizeMiddleware(authorizeSync, operation),
     errorHandler: () => createErrorHandler(logger),
     authorizeRequest,
     loadKeys: () => keys.refresh(),

@@ -1,7 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import type { PortvaktContext } from '../context.js';
 import { checkAuthorizeOptions } from '../options.js';
-import type { AuthorizeRequest, Operation } from '../pipeline.js';
+import type { AuthorizeRequestSync, Operation } from '../pipeline.js';
 import type { TokenClaims } from '../token/verify.js';
 
 declare global {
@@ -45,7 +45,7 @@ function authorizationOf(req: Request): string | undefined {
 
 /** The thin Express adapter: maps `req` to the pipeline's request shape, sets `req.portvakt`, only ever calls `next`. */
 export function createAuthorizeMiddleware(
-  authorizeRequest: AuthorizeRequest,
+  authorizeRequest: AuthorizeRequestSync,
   options: AuthorizeOptions,
 ): RequestHandler {
   checkAuthorizeOptions(options);
@@ -53,17 +53,26 @@ export function createAuthorizeMiddleware(
   const partyOf = options.party ?? partyParam;
   const validate = options.validate;
   return (req, _res, next) => {
-    authorizeRequest(
-      {
-        authorization: authorizationOf(req),
-        verifiedClaims: verifiedClaimsOf(req),
-        party: partyOf(req),
-        validate: validate && (() => validate(req)),
-      },
-      operation,
-    ).then((context) => {
+    const permitted = (context: PortvaktContext) => {
       req.portvakt = context;
       next();
-    }, next);
+    };
+    let result: PortvaktContext | Promise<PortvaktContext>;
+    try {
+      result = authorizeRequest(
+        {
+          authorization: authorizationOf(req),
+          verifiedClaims: verifiedClaimsOf(req),
+          party: partyOf(req),
+          validate: validate && (() => validate(req)),
+        },
+        operation,
+      );
+    } catch (err) {
+      return next(err);
+    }
+    // Both caches answered: go on in this tick. Otherwise when the token or the PDP has answered.
+    if (result instanceof Promise) result.then(permitted, next);
+    else permitted(result);
   };
 }

@@ -51,6 +51,8 @@ interface Entry {
 
 export interface DecisionCache {
   get(query: DecisionQuery): Promise<CachedDecision>;
+  /** Synchronously: a fresh decision this process holds, or undefined (then `get` asks further). */
+  peek(query: DecisionQuery): Decision | undefined;
   /**
    * Forgets every decision of this process; lookups waiting on a PDP call get `pdp_unavailable`. The shared
    * level is not emptied (other replicas keep their own caches too), but this process stops reading it for
@@ -129,15 +131,22 @@ export function createDecisionCache(options: DecisionCacheOptions): DecisionCach
     if (typeof reason === 'object' && reason !== null) abandoned.add(reason);
   }
 
+  /**
+   * The hot path, synchronous: a fresh decision held by this process, or undefined. A plain get()
+   * allocates no status object and no fetch promise, and never answers a call in flight or an expired
+   * entry (allowStale is off); fetch() does those.
+   */
+  function peek(query: DecisionQuery): Decision | undefined {
+    const fresh = cache.get(keyOf(query));
+    if (fresh === undefined) return undefined;
+    onLookup?.('hit');
+    return fresh.decision;
+  }
+
   async function get(query: DecisionQuery): Promise<CachedDecision> {
+    const fresh = peek(query);
+    if (fresh !== undefined) return { decision: fresh, cached: true };
     const key = keyOf(query);
-    // The hot path: a plain get() of a fresh entry allocates no status object and no fetch promise.
-    // get() never answers a call in flight or an expired entry (allowStale is off); fetch() does those.
-    const fresh = cache.get(key);
-    if (fresh !== undefined) {
-      onLookup?.('hit');
-      return { decision: fresh.decision, cached: true };
-    }
     const status: LRUCache.Status<string, Entry, DecisionQuery> = {};
     const pending = cache.fetch(key, { context: query, status });
     // `status.fetch` is set before fetch() returns; 'stale' (an expired entry) starts a new call, as a miss does.
@@ -159,6 +168,7 @@ export function createDecisionCache(options: DecisionCacheOptions): DecisionCach
 
   return {
     get,
+    peek,
     clear: () => {
       if (shared) sharedReadsFrom = clock() + permitTtlMs;
       cache.clear();

@@ -25,6 +25,8 @@ export interface VerifiedTokenCache extends TokenVerifier {
   readonly size: number;
   /** Forgets every remembered token. */
   clear(): void;
+  /** Synchronously: a remembered token's claims (re-checked, may throw `token_invalid`), or undefined. */
+  peek(token: string): TokenClaims | undefined;
 }
 
 /** Claims are shared by every request that presents the token: nobody may change them for the next one. */
@@ -67,18 +69,23 @@ export function createVerifiedTokenCache(
     }
   }
 
-  const verifyCached = async (token: string): Promise<TokenClaims> => {
+  /** A remembered token's claims, re-checked against the clock now; undefined when it is not remembered. */
+  const peek = (token: string): TokenClaims | undefined => {
     sync();
     const cached = cache.get(token);
-    if (cached !== undefined) {
-      try {
-        checkClaims(cached, claimRules, now());
-      } catch (err) {
-        cache.delete(token);
-        throw err;
-      }
-      return cached;
+    if (cached === undefined) return undefined;
+    try {
+      checkClaims(cached, claimRules, now());
+    } catch (err) {
+      cache.delete(token);
+      throw err;
     }
+    return cached;
+  };
+
+  const verifyCached = async (token: string): Promise<TokenClaims> => {
+    const cached = peek(token);
+    if (cached !== undefined) return cached;
     const claims = await verify(token);
     // The key `verify` used came from the set current when it resumed; no I/O ran between that and here, so
     // the generation read now is the one that key belongs to (a set loaded later clears this entry again).
@@ -93,5 +100,6 @@ export function createVerifiedTokenCache(
   return Object.defineProperties(verifyCached, {
     size: { get: () => cache.size },
     clear: { value: () => cache.clear() },
+    peek: { value: peek },
   }) as VerifiedTokenCache;
 }
