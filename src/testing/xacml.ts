@@ -1,11 +1,15 @@
 import type { DecisionQuery } from '../context.js';
+import { XACML_ATTRIBUTES } from '../pdp/request.js';
+import { MINIMUM_AUTHENTICATION_LEVEL_CATEGORIES } from '../pdp/response.js';
 
-export const SYSTEMUSER_ATTRIBUTE = 'urn:altinn:systemuser:uuid';
-export const ACTION_ATTRIBUTE = 'urn:oasis:names:tc:xacml:1.0:action:action-id';
-export const RESOURCE_ATTRIBUTE = 'urn:altinn:resource';
-export const ORGANIZATION_ATTRIBUTE = 'urn:altinn:organization:identifier-no';
-export const MINIMUM_AUTHENTICATION_LEVEL = 'urn:altinn:minimum-authenticationlevel';
-export const MINIMUM_AUTHENTICATION_LEVEL_ORG = 'urn:altinn:minimum-authenticationlevel-org';
+// One set of Altinn's identifiers for both sides: the PEP that asks and this PDP that answers. The
+// PEP's tests pin the literal values, so sharing them cannot hide a typo.
+export const SYSTEMUSER_ATTRIBUTE = XACML_ATTRIBUTES.systemUserUuid;
+export const ACTION_ATTRIBUTE = XACML_ATTRIBUTES.actionId;
+export const RESOURCE_ATTRIBUTE = XACML_ATTRIBUTES.resource;
+export const ORGANIZATION_ATTRIBUTE = XACML_ATTRIBUTES.organizationNumber;
+export const MINIMUM_AUTHENTICATION_LEVEL: string = MINIMUM_AUTHENTICATION_LEVEL_CATEGORIES[0]!;
+export const MINIMUM_AUTHENTICATION_LEVEL_ORG: string = MINIMUM_AUTHENTICATION_LEVEL_CATEGORIES[1]!;
 const STATUS_OK = 'urn:oasis:names:tc:xacml:1.0:status:ok';
 const STATUS_PROCESSING_ERROR = 'urn:oasis:names:tc:xacml:1.0:status:processing-error';
 const XSD_INTEGER = 'http://www.w3.org/2001/XMLSchema#integer';

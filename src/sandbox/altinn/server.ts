@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createLocalJWKSet, type JWTPayload, jwtVerify } from 'jose';
+import { PEP_SCOPE } from '../../pdp/pep-credentials.js';
 import { BodyTooLargeError, type LocalServer, readBody, send, sendJson, startLocalServer } from '../../testing/http.js';
 import { compactRs256, type SigningKey, takeSigningKeyAsync } from '../../testing/jws.js';
 import { PDP_PATH } from '../../testing/pdp.js';
@@ -17,8 +18,10 @@ import {
 
 const AUTH = '/authentication/api/v1';
 const UI = '/accessmanagement/ui/systemuser';
-/** The scope a PEP needs to call the PDP. */
-export const PDP_SCOPE = 'altinn:authorization/authorize';
+
+/** The scope a PEP needs to call the PDP: the one Portvakt's own PEP credentials ask for. */
+export { PEP_SCOPE as PDP_SCOPE } from '../../pdp/pep-credentials.js';
+
 /** Altinn tokens from the exchange live 30 minutes, as the real ones. */
 const ALTINN_TOKEN_SECONDS = 30 * 60;
 const SCOPE_REQUEST_READ = 'altinn:authentication/systemuser.request.read';
@@ -324,7 +327,7 @@ export async function startSandboxAltinn(options: SandboxAltinnOptions): Promise
       throw problem(401, 'AUTH-00401', 'Unauthorized', 'an Altinn token from the token exchange is required');
     }
     const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ') : [];
-    if (!scopes.includes(PDP_SCOPE)) throw problem(403, 'AUTH-00403', 'Forbidden', `scope ${PDP_SCOPE} is required`);
+    if (!scopes.includes(PEP_SCOPE)) throw problem(403, 'AUTH-00403', 'Forbidden', `scope ${PEP_SCOPE} is required`);
   }
 
   async function authorize(req: IncomingMessage): Promise<Reply> {
