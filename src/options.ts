@@ -35,7 +35,7 @@ export const portvaktOptionsSchema = z
         /**
          * `redis://` or `rediss://` URL of a Redis shared by several replicas, as a second level between this
          * process's cache and the PDP (`DECISION_CACHE_REDIS_URL`). Default: unset, no shared level.
-         * Same keys (`portvakt:decision:v1:` + system user, resource, action, party) and TTLs; errors are
+         * Same keys (`portvakt:decision:v2:` + system user, resource, action, party) and TTLs; errors are
          * never stored. Lookups go local cache → Redis → PDP; a Redis hit counts as `cached`. An unreachable
          * or slow Redis degrades to this process's cache (warned once per outage, `observer.sharedCacheError`),
          * never to a failure or to access. Anyone who can write to this Redis can grant access: keep it

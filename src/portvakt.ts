@@ -118,7 +118,7 @@ export function createPortvakt(input: PortvaktOptions): Portvakt {
     peekToken: verify.peek,
     claimRules,
     decisions,
-    audit: (entry: AuditEntry) => logger.info({ audit: entry }, 'authorization decision'),
+    audit: options.logger && ((entry: AuditEntry) => logger.info({ audit: entry }, 'authorization decision')),
   });
   const counted = (err: unknown): never => {
     const code = (err as { code?: unknown })?.code;

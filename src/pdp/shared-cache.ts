@@ -4,7 +4,7 @@ import type { Logger } from '../options.js';
 import type { Decision } from './response.js';
 
 /** Prefix of every key in Redis. The version changes whenever the stored value's shape does. */
-export const SHARED_KEY_PREFIX = 'portvakt:decision:v1:';
+export const SHARED_KEY_PREFIX = 'portvakt:decision:v2:';
 
 /** Default deadline of one Redis command: a shared cache slower than this is no faster than the PDP. */
 export const DEFAULT_REDIS_TIMEOUT_MS = 100;
@@ -81,7 +81,7 @@ export function isRedisUrl(value: string): boolean {
 }
 
 /**
- * Decisions in Redis under `portvakt:decision:v1:<key>`, written with `SET … PX <ttl>` and read with their
+ * Decisions in Redis under `portvakt:decision:v2:<key>`, written with `SET … PX <ttl>` and read with their
  * remaining `PTTL`, so no replica reuses a decision longer than the TTL it was written with.
  *
  * Nothing waits on Redis: no offline queue, no retried commands, a short command timeout, and a cooldown

@@ -42,7 +42,10 @@ export function readSystemUser(claims: Record<string, unknown>): SystemUserClaim
   if (!Object.isFrozen(claims)) return parseSystemUser(claims);
   let subject = readOnce.get(claims);
   if (subject === undefined) {
-    subject = Object.freeze(parseSystemUser(claims));
+    subject = parseSystemUser(claims);
+    // Every request with this token gets these objects in `req.portvakt`: one handler must not change the next's.
+    Object.freeze(subject.systemUser);
+    Object.freeze(subject);
     readOnce.set(claims, subject);
   }
   return subject;

@@ -22,7 +22,7 @@ export interface RemoteKeySet {
   refresh(): Promise<void>;
   /** True once a JWKS has been loaded. */
   readonly loaded: boolean;
-  /** Identifies the current key material; changes whenever the set is replaced. */
+  /** Changes whenever a load withdraws or replaces a key (not when it only adds keys): what was verified before may no longer hold. */
   readonly generation: number;
 }
 
@@ -47,6 +47,19 @@ function importKeys(body: unknown): Map<string, KeyObject> {
 }
 
 /**
+ * True when a key of `before` is missing from `after` or has other material under the same `kid`. Only then
+ * can something verified before stop being valid; a reload that adds keys (rotation announced ahead) or
+ * returns the same set keeps what was verified with them.
+ */
+function withdrawsAny(before: Map<string, KeyObject>, after: Map<string, KeyObject>): boolean {
+  for (const [kid, key] of before) {
+    const current = after.get(kid);
+    if (current === undefined || !current.equals(key)) return true;
+  }
+  return false;
+}
+
+/**
  * The issuer's signing keys, modelled on jose's remote key set but with the contract's failure rules:
  * one fetch in flight, a cooldown that also covers failed fetches, known keys kept while the issuer is down.
  */
@@ -66,10 +79,11 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
       attemptedAt = now();
       try {
         const uri = await options.jwksUri();
-        keys = importKeys(await options.fetchJson(uri));
+        const loaded = importKeys(await options.fetchJson(uri));
+        if (withdrawsAny(keys, loaded)) generation++;
+        keys = loaded;
         loadedAt = now();
         lastError = undefined;
-        generation++;
         options.onRefresh?.('ok');
       } catch (err) {
         lastError = err;

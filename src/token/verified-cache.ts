@@ -11,7 +11,7 @@ const MAX_TOLERANCE_SECONDS = 30;
 export interface VerifiedTokenCacheOptions {
   /** Bound on remembered tokens, in entries; the least recently used go first. Required: no unbounded cache. */
   max: number;
-  /** The key set the verifier uses: every entry is dropped when its `generation` changes (a removed key stops working). */
+  /** The key set the verifier uses: every entry is dropped when its `generation` changes (a key was withdrawn). */
   keys: Pick<RemoteKeySet, 'generation'>;
   /** The same rules the verifier applies: `exp`, `nbf`, `iat`, `iss`, `aud` are re-checked on every hit. */
   claimRules: TokenVerifierOptions;
@@ -29,6 +29,15 @@ export interface VerifiedTokenCache extends TokenVerifier {
   peek(token: string): TokenClaims | undefined;
 }
 
+/** A verified token and its claims, found by `slotOf(token)`. */
+interface Remembered {
+  token: string;
+  claims: TokenClaims;
+}
+
+/** Where a token is looked for: the last 32 characters of its signature, as good as random for a signed token. */
+const slotOf = (token: string) => token.slice(-32);
+
 /** Claims are shared by every request that presents the token: nobody may change them for the next one. */
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
@@ -45,10 +54,13 @@ function deepFreeze<T>(value: T): T {
  * Security: only successful verifications are stored, so a forged or altered token (a different string)
  * always goes through the full check. Every hit re-runs `checkClaims` against the current clock, so a cached
  * token is refused exactly when a fresh verification would refuse it (expired, not yet valid); the entry's
- * TTL additionally evicts it once `exp` plus the 30 s tolerance has passed. A new key set generation (any
- * JWKS load) empties the cache, so a key the issuer withdrew stops authorizing cached tokens too.
- * The key is the whole token, not a hash of it: a hash would save about 1 KB per entry but cost a SHA-256 on
- * every request, and the whole string cannot collide.
+ * TTL additionally evicts it once `exp` plus the 30 s tolerance has passed. A new key set generation (a JWKS
+ * load that withdraws or replaces a key) empties the cache, so a withdrawn key stops authorizing cached tokens
+ * too; loads that only add keys, or change nothing, keep it.
+ * Entries are found by the token's last 32 characters (the end of its RS256 signature) and accepted only when
+ * the whole stored token equals the one presented: hashing a 1 KB token for the Map on every request cost
+ * more than the rest of the lookup. Two tokens that end alike (by chance or by design) only displace each
+ * other; neither is ever answered with the other's claims.
  */
 export function createVerifiedTokenCache(
   verify: TokenVerifier,
@@ -59,7 +71,7 @@ export function createVerifiedTokenCache(
     throw new RangeError('createVerifiedTokenCache: max must be a positive integer.');
   }
   const now = options.now ?? claimRules.now ?? Date.now;
-  const cache = new LRUCache<string, TokenClaims>({ max });
+  const cache = new LRUCache<string, Remembered>({ max });
   let generation = keys.generation;
 
   function sync(): void {
@@ -72,15 +84,16 @@ export function createVerifiedTokenCache(
   /** A remembered token's claims, re-checked against the clock now; undefined when it is not remembered. */
   const peek = (token: string): TokenClaims | undefined => {
     sync();
-    const cached = cache.get(token);
-    if (cached === undefined) return undefined;
+    const slot = slotOf(token);
+    const entry = cache.get(slot);
+    if (entry === undefined || entry.token !== token) return undefined;
     try {
-      checkClaims(cached, claimRules, now());
+      checkClaims(entry.claims, claimRules, now());
     } catch (err) {
-      cache.delete(token);
+      cache.delete(slot);
       throw err;
     }
-    return cached;
+    return entry.claims;
   };
 
   const verifyCached = async (token: string): Promise<TokenClaims> => {
@@ -93,7 +106,7 @@ export function createVerifiedTokenCache(
     // `verify` has checked that `exp` is a finite number. The TTL evicts the entry once no clock reading could
     // accept it any more; the checks above are what decides, on the same clock as a fresh verification.
     const ttl = ((claims.exp as number) + MAX_TOLERANCE_SECONDS) * 1000 - now();
-    if (ttl > 0) cache.set(token, deepFreeze(claims), { ttl: Math.ceil(ttl) });
+    if (ttl > 0) cache.set(slotOf(token), { token, claims: deepFreeze(claims) }, { ttl: Math.ceil(ttl) });
     return claims;
   };
 

@@ -60,6 +60,27 @@ describe('the Express adapter', () => {
     });
   });
 
+  it("gives every request its own context: a handler that changes one cannot change the next one's", async () => {
+    const portvakt = createPortvakt(testConfig(world.issuer, world.pdp));
+    const app = express();
+    app.get('/v1/:party/things', portvakt.authorize(KRAV), (req, res) => {
+      const seen = { id: req.portvakt.systemUser.id, scopes: [...req.portvakt.scopes] };
+      req.portvakt.scopes.push('skatteetaten:kravogbetalinger.admin');
+      let changed = true;
+      try {
+        req.portvakt.systemUser.id = 'someone else';
+      } catch {
+        changed = false; // frozen: shared by every request with this token
+      }
+      res.json({ seen, changed });
+    });
+    const token = world.issuer.token();
+    const first = await request(app).get(`/v1/${RORVANN}/things`).set('Authorization', `Bearer ${token}`);
+    const second = await request(app).get(`/v1/${RORVANN}/things`).set('Authorization', `Bearer ${token}`);
+    expect(first.body.changed).toBe(false);
+    expect(second.body.seen).toEqual({ id: RORVANN_USER, scopes: ['skatteetaten:kravogbetalinger'] });
+  });
+
   it("lets Express's default error handler answer with the right status and challenge", async () => {
     const portvakt = createPortvakt(testConfig(world.issuer, world.pdp));
     const app = express();

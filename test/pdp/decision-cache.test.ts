@@ -249,7 +249,7 @@ describe('with a shared level (in-memory stand-in for Redis)', () => {
       close: async () => {},
     };
   }
-  const KEY = JSON.stringify([QUERY.systemUserId, QUERY.resource, QUERY.action, QUERY.party]);
+  const KEY = `${QUERY.systemUserId} ${QUERY.resource} ${QUERY.action} ${QUERY.party}`;
 
   it('asks the shared level before the PDP, counts its hit as cached, and stores PDP answers with their TTL', async () => {
     const shared = fakeShared({ [KEY]: { decision: PERMIT, ttlMs: 10_000 } });
@@ -258,11 +258,7 @@ describe('with a shared level (in-memory stand-in for Redis)', () => {
     expect(lookups).toEqual(['miss']);
     expect(await cache.get({ ...QUERY, party: '1' })).toEqual({ decision: DENY, cached: false });
     expect(decide).toHaveBeenCalledTimes(1);
-    expect(shared.set).toHaveBeenCalledWith(
-      JSON.stringify([QUERY.systemUserId, QUERY.resource, 'read', '1']),
-      DENY,
-      5000,
-    );
+    expect(shared.set).toHaveBeenCalledWith(`${QUERY.systemUserId} ${QUERY.resource} read 1`, DENY, 5000);
   });
 
   it('starts no PDP call when the lookup is given up during the shared read', async () => {

@@ -3,19 +3,14 @@ import type { DecisionQuery } from '../../src/context.js';
 import { pdpUnavailable } from '../../src/errors.js';
 import { createDecisionCache } from '../../src/pdp/decision-cache.js';
 import type { Decision } from '../../src/pdp/response.js';
-import {
-  createRedisDecisionStore,
-  SHARED_KEY_PREFIX,
-  type SharedDecisionStore,
-  type SharedLookup,
-} from '../../src/pdp/shared-cache.js';
+import { createRedisDecisionStore, type SharedDecisionStore, type SharedLookup } from '../../src/pdp/shared-cache.js';
 import { deferred, QUERY, rejection, within } from './helpers.js';
 import { HAS_REDIS_SERVER, type RedisServer, startRedisServer } from './redis-server.js';
 
 const PERMIT: Decision = { permit: true };
 const DENY: Decision = { permit: false, reason: 'Deny', detail: 'denied' };
 /** The key the decision cache gives QUERY in Redis. */
-const REDIS_KEY = SHARED_KEY_PREFIX + JSON.stringify([QUERY.systemUserId, QUERY.resource, QUERY.action, QUERY.party]);
+const REDIS_KEY = `portvakt:decision:v2:${QUERY.systemUserId} ${QUERY.resource} ${QUERY.action} ${QUERY.party}`;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

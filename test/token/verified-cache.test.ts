@@ -92,7 +92,7 @@ describe('createVerifiedTokenCache', () => {
       verified.push(token);
       return real(token);
     };
-    return { verify: createVerifiedTokenCache(counting, { max, keys, claimRules }), verified };
+    return { verify: createVerifiedTokenCache(counting, { max, keys, claimRules }), verified, keys };
   }
 
   it('verifies a token once and answers later uses from memory', async () => {
@@ -102,6 +102,36 @@ describe('createVerifiedTokenCache', () => {
     expect(await verify(token)).toBe(first);
     expect(verified).toHaveLength(1);
     expect(Object.isFrozen(first)).toBe(true);
+  });
+
+  it('keeps what it remembers across key set reloads that withdraw nothing, and forgets it when one does', async () => {
+    const { verify, verified, keys } = await setup(10);
+    const token = issuer!.token();
+    await verify(token);
+    await keys.refresh(); // the same keys (the periodic refresh)
+    issuer!.rotateKeys({ keepOld: true }); // the next key announced ahead of use
+    await keys.refresh();
+    await verify(token);
+    expect(verified).toHaveLength(1);
+
+    issuer!.rotateKeys({ keepOld: false });
+    await keys.refresh();
+    await expect(verify(token)).rejects.toMatchObject({ code: 'token_invalid' });
+    expect(verified).toHaveLength(2);
+  });
+
+  it('never answers a token with the claims of another that ends alike', async () => {
+    const { verify, verified } = await setup(10);
+    const token = issuer!.token();
+    await verify(token);
+    // Same signature, so the same last characters; another payload, so another token.
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    const altered = Buffer.from(JSON.stringify({ ...claims, scope: 'skatteetaten:kravogbetalinger.admin' }));
+    const lookalike = `${header}.${altered.toString('base64url')}.${signature}`;
+    await expect(verify(lookalike)).rejects.toMatchObject({ code: 'token_invalid' });
+    expect(verified).toEqual([token, lookalike]);
+    expect((await verify(token)).scope).toBe(claims.scope);
   });
 
   it('does not remember failures', async () => {
