@@ -1,16 +1,19 @@
 /**
  * `npm run bench`: every scenario server in its own child process, loaded by autocannon from this one.
- * Figures on a shared machine are noisy, so every target is a ratio between scenarios of the same run,
- * and each scenario keeps the best of BENCH_ROUNDS rounds.
+ * Figures on a shared machine are noisy, so every target is a ratio between scenarios of the same run, and:
+ * - the servers run tsc's output with plain `node` (as `dist` runs), not through tsx;
+ * - autocannon (this process) and the server under test are pinned to a core each (Linux `taskset`);
+ * - bare, auth0 and portvakt-hot are measured side by side in one-second slices taken in turn;
+ * - each scenario keeps the best of BENCH_ROUNDS rounds.
  *
  * Environment (all optional): BENCH_SECONDS (5), BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (50),
  * BENCH_ROUNDS (2), BENCH_COLD_TOKENS (10000), BENCH_DECISION_KEYS (3000), BENCH_FILL_DECISIONS (100000;
- * 0 skips the memory fill), BENCH_ONLY (comma-separated scenario names), BENCH_PROFILE (a scenario name:
- * its server runs with --cpu-prof, profiles in bench/results/profiles).
+ * 0 skips the memory fill), BENCH_ONLY (comma-separated scenario names), BENCH_PIN (0: no core pinning),
+ * BENCH_PROFILE (a scenario name: its server runs with --cpu-prof, profiles in bench/results/profiles).
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +49,7 @@ const settings = {
   fillDecisions: int('BENCH_FILL_DECISIONS', 100_000),
   only: process.env.BENCH_ONLY?.split(',').filter(Boolean),
   profile: process.env.BENCH_PROFILE,
+  pin: process.env.BENCH_PIN !== '0',
 };
 /** Requests for one (system user, party) key sent back to back, so that they overlap at the PDP. */
 const REPEATS_PER_KEY = 4;
@@ -53,9 +57,42 @@ const DECISION_USERS = 50;
 const PDP_DELAY_MS = 5;
 const TOKEN_LIFE_SECONDS = 3600; // outlives the whole run; expiry is the tests' business
 
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+// --- the code under test, compiled as it ships ----------------------------------------------------------
+
+/**
+ * Scenario servers run tsc's output with plain `node`, as `dist` runs in production: through tsx, esbuild's
+ * `keepNames` would add a helper call to every closure Portvakt makes per request, a cost users never pay.
+ */
+const root = path.resolve(here, '..');
+const build = path.join(root, '.bench-build');
+log('compiling src and bench (tsconfig.bench.json)…');
+execFileSync(path.join(root, 'node_modules', '.bin', 'tsc'), ['-p', path.join(root, 'tsconfig.bench.json')], {
+  stdio: 'inherit',
+});
+copyFileSync(path.join(root, 'openapi.yaml'), path.join(build, 'openapi.yaml')); // the gateway's DEFAULT_SPEC
+
+// --- cores: the load generator on one, the server under test on another ---------------------------------
+
+/**
+ * With two cores shared by autocannon and the server, the scheduler decides how much each gets, and that
+ * changes from one second to the next: ratios between scenarios swung by ±30 %. Pinning each to its own
+ * core (Linux `taskset`; skipped where it is missing or BENCH_PIN=0) makes the contest fair and repeatable.
+ */
+const cores = os.availableParallelism();
+const pinning = settings.pin && cores >= 2 && pin(process.pid, 0);
+function pin(pid: number, core: number): boolean {
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 // --- the world: one test issuer and PDP in this process, idle while scenarios are measured ---------------
 
-const log = (line: string) => process.stderr.write(`${line}\n`);
 const issuer = await createTestIssuer();
 const pdp = await createTestPdp();
 const hotUser = systemUserIdFor(PARTY);
@@ -110,9 +147,22 @@ interface Measured {
   requests: number;
   non2xx: number;
   errors: number;
+  /** The scenario server's CPU time (user + system) per request, in µs. */
+  cpuPerRequestMicros?: number;
 }
 
-async function load(base: string, plan: Plan, seconds: number): Promise<Measured> {
+/** What one autocannon run saw: summed over slices before it becomes a `Measured`. */
+interface Sample {
+  requests: number;
+  seconds: number;
+  /** Every response's latency in ms, for exact percentiles across slices. */
+  latencies: number[];
+  non2xx: number;
+  errors: number;
+  cpuMicros: number;
+}
+
+async function load(base: string, plan: Plan, seconds: number): Promise<Sample> {
   const common = { url: base, connections: settings.connections };
   let options: autocannon.Options;
   if ('token' in plan) {
@@ -143,22 +193,39 @@ async function load(base: string, plan: Plan, seconds: number): Promise<Measured
   // done in 4.2 s or in 4.9 s would both read as 1996 req/s. Time from start to the last response instead.
   const started = performance.now();
   let lastResponse = started;
+  const latencies: number[] = [];
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(options, (err, res) => (err ? reject(err) : resolve(res)));
-    instance.on('response', () => {
+    instance.on('response', (_client, _status, _bytes, responseTime) => {
       lastResponse = performance.now();
+      latencies.push(responseTime);
     });
   });
-  const elapsedSeconds = (lastResponse - started) / 1000;
-  const total = result.requests.total;
   return {
-    rps: total / elapsedSeconds,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    mean: result.latency.mean,
-    requests: total,
+    requests: result.requests.total,
+    seconds: (lastResponse - started) / 1000,
+    latencies,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
+    cpuMicros: 0,
+  };
+}
+
+/** Several samples of one scenario as one figure: requests over time, percentiles over every response. */
+function summarize(samples: Sample[]): Measured {
+  const sum = (pick: (s: Sample) => number) => samples.reduce((total, sample) => total + pick(sample), 0);
+  const latencies = Float64Array.from(samples.flatMap((sample) => sample.latencies)).sort();
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
+  const requests = sum((s) => s.requests);
+  return {
+    rps: requests / sum((s) => s.seconds),
+    p50: at(0.5),
+    p99: at(0.99),
+    mean: latencies.reduce((a, b) => a + b, 0) / Math.max(1, latencies.length),
+    requests,
+    non2xx: sum((s) => s.non2xx),
+    errors: sum((s) => s.errors),
+    cpuPerRequestMicros: sum((s) => s.cpuMicros) / Math.max(1, requests),
   };
 }
 
@@ -171,17 +238,18 @@ interface Server {
 }
 
 async function startServer(name: string, file: string, extraEnv: Record<string, string> = {}): Promise<Server> {
-  const execArgv = ['--import', 'tsx', '--expose-gc'];
+  const execArgv = ['--expose-gc'];
   if (settings.profile === name) {
     const dir = path.join(here, 'results', 'profiles');
     mkdirSync(dir, { recursive: true });
     execArgv.push('--cpu-prof', '--cpu-prof-dir', dir);
   }
-  const child: ChildProcess = fork(path.join(here, 'scenarios', file), [], {
+  const child: ChildProcess = fork(path.join(build, 'bench', 'scenarios', file.replace(/\.ts$/, '.js')), [], {
     execArgv,
     env: { ...process.env, ISSUER: issuer.issuer, PDP_URL: pdp.url, ...extraEnv },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
+  if (pinning && child.pid !== undefined) pin(child.pid, 1);
   let id = 0;
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   const port = await new Promise<number>((resolve, reject) => {
@@ -219,6 +287,9 @@ interface Scenario {
   /** Runs around the measured load; returns extra figures for the report. */
   around?: (server: Server, measure: () => Promise<Measured>) => Promise<{ result: Measured; extra: object }>;
 }
+
+/** The steady-state scenarios the hot-path targets compare: measured side by side (see runInterleaved). */
+const INTERLEAVED = ['bare', 'auth0', 'portvakt-hot'];
 
 const scenarios: Scenario[] = [
   {
@@ -285,18 +356,58 @@ const scenarios: Scenario[] = [
   },
 ];
 
+const settle = () => new Promise((resolve) => setTimeout(resolve, 500));
+
+/** One measured load with the server's own CPU time: what the middleware costs, whatever the load generator manages. */
+async function sampleOf(server: Server, plan: Plan, seconds: number): Promise<Sample> {
+  type Cpu = { user: number; system: number };
+  const before = await server.ask<Cpu>('cpu');
+  const sample = await load(server.url, plan, seconds);
+  const after = await server.ask<Cpu>('cpu');
+  return { ...sample, cpuMicros: after.user + after.system - before.user - before.system };
+}
+
 async function runScenario(scenario: Scenario): Promise<{ result: Measured; extra: object }> {
   const server = await startServer(scenario.name, scenario.file, scenario.env);
   try {
     if (scenario.name === 'portvakt-cold-decisions') pdp.setMode('slow', { delayMs: PDP_DELAY_MS });
     if (settings.warmupSeconds > 0) await load(server.url, scenario.warm, settings.warmupSeconds);
     // autocannon stops on time with requests in flight: let them land before anything is counted.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    const measure = () => load(server.url, scenario.measure, settings.seconds);
+    await settle();
+    const measure = async () => summarize([await sampleOf(server, scenario.measure, settings.seconds)]);
     return scenario.around ? await scenario.around(server, measure) : { result: await measure(), extra: {} };
   } finally {
     pdp.setMode('normal');
     await server.stop();
+  }
+}
+
+/**
+ * Scenarios compared by ratio (bare, auth0, portvakt-hot) run side by side: all servers up, then one-second
+ * slices taken in turn, so a slow spell of the machine (a noisy neighbour, a frequency change) falls on all
+ * of them rather than on whichever ran then. Each scenario gets `seconds` in all.
+ */
+async function runInterleaved(group: Scenario[]): Promise<Record<string, { result: Measured; extra: object }>> {
+  const servers: Server[] = [];
+  try {
+    for (const scenario of group) servers.push(await startServer(scenario.name, scenario.file, scenario.env));
+    if (settings.warmupSeconds > 0) {
+      for (const [i, scenario] of group.entries()) await load(servers[i]!.url, scenario.warm, settings.warmupSeconds);
+    }
+    await settle();
+    const samples: Sample[][] = group.map(() => []);
+    for (let slice = 0; slice < Math.max(1, settings.seconds); slice++) {
+      for (let k = 0; k < group.length; k++) {
+        const i = (slice + k) % group.length; // each slice starts with the next scenario
+        samples[i]!.push(await sampleOf(servers[i]!, group[i]!.measure, 1));
+        await new Promise((resolve) => setTimeout(resolve, 100)); // the cut-off requests land
+      }
+    }
+    return Object.fromEntries(
+      group.map((scenario, i) => [scenario.name, { result: summarize(samples[i]!), extra: {} }]),
+    );
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
   }
 }
 
@@ -342,12 +453,23 @@ const selected = scenarios.filter((s) => !settings.only || settings.only.include
 const rounds: Record<string, Measured & { extra: object }>[] = [];
 for (let round = 1; round <= settings.rounds; round++) {
   const figures: Record<string, Measured & { extra: object }> = {};
+  const report = (name: string, { result, extra }: { result: Measured; extra: object }) => {
+    figures[name] = { ...result, extra };
+    log(
+      `  ${name}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ` +
+        `server CPU ${result.cpuPerRequestMicros?.toFixed(0)} µs/req, non-2xx ${result.non2xx + result.errors}`,
+    );
+  };
+  const group = selected.filter((s) => INTERLEAVED.includes(s.name));
+  const rest = selected.filter((s) => !INTERLEAVED.includes(s.name));
+  if (group.length > 0) {
+    log(`round ${round}: ${group.map((s) => s.name).join(', ')}, interleaved…`);
+    for (const [name, figure] of Object.entries(await runInterleaved(group))) report(name, figure);
+  }
   // Every other round in reverse order, so a load change on the shared machine does not always hit the same one.
-  for (const scenario of round % 2 === 1 ? selected : [...selected].reverse()) {
+  for (const scenario of round % 2 === 1 ? rest : [...rest].reverse()) {
     log(`round ${round}: ${scenario.name}…`);
-    const { result, extra } = await runScenario(scenario);
-    figures[scenario.name] = { ...result, extra };
-    log(`  ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, non-2xx ${result.non2xx}`);
+    report(scenario.name, await runScenario(scenario));
   }
   rounds.push(figures);
 }

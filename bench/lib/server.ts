@@ -27,7 +27,11 @@ export async function serveScenario(app: Express, handlers: Record<string, Handl
 /** For servers started elsewhere (the gateway): only the IPC side. */
 export function announce(address: Pick<AddressInfo, 'port'>, handlers: Record<string, Handler> = {}): void {
   const send = (message: FromServer) => process.send?.(message);
-  const all: Record<string, Handler> = { exit: () => setImmediate(() => process.exit(0)), ...handlers };
+  const all: Record<string, Handler> = {
+    exit: () => setImmediate(() => process.exit(0)),
+    cpu: () => process.cpuUsage(),
+    ...handlers,
+  };
   process.on('message', async (message: ToServer) => {
     const handler = all[message.type];
     try {
