@@ -54,13 +54,18 @@ function verifiedClaimsOf(req: Request): TokenClaims | undefined {
  */
 function authorizationOf(req: Request): string | undefined {
   const raw = req.rawHeaders;
-  const lines: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length === 13 && name.toLowerCase() === 'authorization') lines.push(raw[i + 1]!);
-  }
-  return lines.length > 1 ? lines.join(', ') : req.headers.authorization;
+  let lines = 0;
+  for (let i = 0; i < raw.length; i += 2) if (isAuthorization(raw[i]!)) lines++;
+  if (lines < 2) return req.headers.authorization;
+  const values: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) if (isAuthorization(raw[i]!)) values.push(raw[i + 1]!);
+  return values.join(', ');
 }
+
+/** Case-insensitive, without making a lower-case copy of the usual spellings on every request. */
+const isAuthorization = (name: string) =>
+  name.length === 13 &&
+  (name === 'authorization' || name === 'Authorization' || name.toLowerCase() === 'authorization');
 
 /** The thin Express adapter: maps `req` to the pipeline's request shape, sets `req.portvakt`, only ever calls `next`. */
 export function createAuthorizeMiddleware(
