@@ -50,16 +50,16 @@ function verifiedClaimsOf(req: Request): TokenClaims | undefined {
 /**
  * Node keeps only the first of repeated Authorization lines (RFC 9110 §5.3 allows one), so a proxy in front
  * that reads another copy would see a different caller. Joined like a list, a repeat never reads as one token.
- * `rawHeaders` is scanned rather than `headersDistinct`, which would build every header into arrays.
+ * Read from `rawHeaders` alone: one pass, and no second property lookup on `req` (each costs on a hot path,
+ * since Node's request objects never share a hidden class).
  */
 function authorizationOf(req: Request): string | undefined {
   const raw = req.rawHeaders;
-  let lines = 0;
-  for (let i = 0; i < raw.length; i += 2) if (isAuthorization(raw[i]!)) lines++;
-  if (lines < 2) return req.headers.authorization;
-  const values: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) if (isAuthorization(raw[i]!)) values.push(raw[i + 1]!);
-  return values.join(', ');
+  let value: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (isAuthorization(raw[i]!)) value = value === undefined ? raw[i + 1]! : `${value}, ${raw[i + 1]!}`;
+  }
+  return value;
 }
 
 /** Case-insensitive, without making a lower-case copy of the usual spellings on every request. */
