@@ -6,7 +6,7 @@
  * - bare, auth0 and portvakt-hot are measured side by side in one-second slices taken in turn;
  * - each scenario keeps the best of BENCH_ROUNDS rounds.
  *
- * Environment (all optional): BENCH_SECONDS (5), BENCH_WARMUP_SECONDS (2), BENCH_CONNECTIONS (50),
+ * Environment (all optional): BENCH_SECONDS (5), BENCH_WARMUP_SECONDS (5), BENCH_CONNECTIONS (50),
  * BENCH_ROUNDS (2), BENCH_COLD_TOKENS (10000), BENCH_DECISION_KEYS (3000), BENCH_FILL_DECISIONS (100000;
  * 0 skips the memory fill), BENCH_ONLY (comma-separated scenario names), BENCH_PIN (0: no core pinning),
  * BENCH_PROFILE (a scenario name: its server runs with --cpu-prof, profiles in bench/results/profiles).
@@ -41,7 +41,7 @@ const int = (name: string, fallback: number) => {
 };
 const settings = {
   seconds: int('BENCH_SECONDS', 5),
-  warmupSeconds: int('BENCH_WARMUP_SECONDS', 2),
+  warmupSeconds: int('BENCH_WARMUP_SECONDS', 5),
   connections: int('BENCH_CONNECTIONS', 50),
   rounds: Math.max(1, int('BENCH_ROUNDS', 2)),
   coldTokens: int('BENCH_COLD_TOKENS', 10_000),
