@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { RemoteKeySet } from './jwks.js';
 import { checkClaims, type TokenClaims, type TokenVerifier, type TokenVerifierOptions } from './verify.js';
 
-/** Default bound on remembered tokens: about 25 MB at Maskinporten's token size (see bench/README.md). */
+/** Default bound on remembered tokens: about 25 MB at Maskinporten's token size (README, Performance). */
 export const VERIFIED_TOKEN_CACHE_MAX = 10_000;
 
 /** Seconds after `exp` that `checkClaims` still accepts a token; the cache never keeps an entry longer. */
