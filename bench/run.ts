@@ -284,29 +284,31 @@ interface Scenario {
   env?: Record<string, string>;
   warm: Plan;
   measure: Plan;
+  /** One of the steady-state scenarios the hot-path targets compare: measured side by side (see runInterleaved). */
+  sideBySide?: true;
   /** Runs around the measured load; returns extra figures for the report. */
   around?: (server: Server, measure: () => Promise<Measured>) => Promise<{ result: Measured; extra: object }>;
 }
-
-/** The steady-state scenarios the hot-path targets compare: measured side by side (see runInterleaved). */
-const INTERLEAVED = ['bare', 'auth0', 'portvakt-hot'];
 
 const scenarios: Scenario[] = [
   {
     name: 'bare',
     file: 'bare.ts',
+    sideBySide: true,
     warm: { path: THINGS_PATH, token: hotToken },
     measure: { path: THINGS_PATH, token: hotToken },
   },
   {
     name: 'auth0',
     file: 'auth0.ts',
+    sideBySide: true,
     warm: { path: THINGS_PATH, token: auth0Token },
     measure: { path: THINGS_PATH, token: auth0Token },
   },
   {
     name: 'portvakt-hot',
     file: 'portvakt-hot.ts',
+    sideBySide: true,
     warm: { path: THINGS_PATH, token: hotToken },
     measure: { path: THINGS_PATH, token: hotToken },
   },
@@ -460,8 +462,8 @@ for (let round = 1; round <= settings.rounds; round++) {
         `server CPU ${result.cpuPerRequestMicros?.toFixed(0)} µs/req, non-2xx ${result.non2xx + result.errors}`,
     );
   };
-  const group = selected.filter((s) => INTERLEAVED.includes(s.name));
-  const rest = selected.filter((s) => !INTERLEAVED.includes(s.name));
+  const group = selected.filter((s) => s.sideBySide);
+  const rest = selected.filter((s) => !s.sideBySide);
   if (group.length > 0) {
     log(`round ${round}: ${group.map((s) => s.name).join(', ')}, interleaved…`);
     for (const [name, figure] of Object.entries(await runInterleaved(group))) report(name, figure);
