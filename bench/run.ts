@@ -18,8 +18,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { REMEMBERED_TOKENS_MAX } from '../src/caller/callers.js';
 import { createTestIssuer, createTestPdp, systemUserIdFor } from '../src/testing/index.js';
-import { VERIFIED_TOKEN_CACHE_MAX } from '../src/token/verified-cache.js';
 import {
   AUTH0_AUDIENCE,
   type FromServer,
@@ -418,7 +418,7 @@ async function weighCaches() {
   const dir = mkdtemp();
   const tokensFile = path.join(dir, 'tokens.json');
   const partiesFile = path.join(dir, 'parties.json');
-  const fillTokens = coldTokens.slice(0, VERIFIED_TOKEN_CACHE_MAX);
+  const fillTokens = coldTokens.slice(0, REMEMBERED_TOKENS_MAX);
   writeFileSync(tokensFile, JSON.stringify(fillTokens));
   writeFileSync(partiesFile, JSON.stringify(fillParties));
   for (const party of fillParties) pdp.permit(hotUser, KRAV.resource, party);
@@ -485,7 +485,7 @@ for (const figures of rounds) {
 
 let memory: Awaited<ReturnType<typeof weighCaches>> | undefined;
 if (settings.fillDecisions > 0 && (!settings.only || settings.only.includes('portvakt-hot'))) {
-  log(`memory: filling ${VERIFIED_TOKEN_CACHE_MAX} tokens and ${settings.fillDecisions} decisions…`);
+  log(`memory: filling ${REMEMBERED_TOKENS_MAX} tokens and ${settings.fillDecisions} decisions…`);
   memory = await weighCaches();
 }
 

@@ -1,4 +1,4 @@
-/** What a permitted request carries into the handler (`req.portvakt`): contract §3 step 7. */
+/** What a permitted request carries into the handler (`req.portvakt`): the pipeline's last step. */
 export interface PortvaktContext {
   /** The organization number (9 digits) whose data is requested. */
   party: string;

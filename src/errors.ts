@@ -5,26 +5,29 @@
  * `portvakt.errorHandler()` a client gets the right status and challenge.
  */
 
-/** Stable error codes; `type` in problem+json is `urn:portvakt:problem:<code>`. */
+/**
+ * Stable error codes; `type` in problem+json is `urn:portvakt:problem:<code>`. `stage` is where the pipeline
+ * makes the refusal: `token` refusals are counted as token rejections by reason.
+ */
 export const ERROR_CODES = {
-  token_missing: { status: 401, title: 'Bearer token missing' },
-  token_invalid: { status: 401, title: 'Bearer token invalid' },
-  jwks_unavailable: { status: 503, title: 'Signing keys unavailable' },
-  insufficient_scope: { status: 403, title: 'Insufficient scope' },
-  systemuser_missing: { status: 403, title: 'System user missing' },
-  party_invalid: { status: 400, title: 'Invalid party' },
-  period_invalid: { status: 400, title: 'Invalid period' },
-  access_denied: { status: 403, title: 'Access denied' },
-  pdp_unavailable: { status: 503, title: 'Authorization service unavailable' },
-  request_invalid: { status: 400, title: 'Invalid request' },
-  not_found: { status: 404, title: 'Not found' },
-  method_not_allowed: { status: 405, title: 'Method not allowed' },
-  payload_too_large: { status: 413, title: 'Payload too large' },
-  claims_unavailable: { status: 503, title: 'Claims store unavailable' },
-  upstream_unavailable: { status: 502, title: 'Upstream unavailable' },
-  upstream_timeout: { status: 504, title: 'Upstream timeout' },
-  internal_error: { status: 500, title: 'Internal error' },
-} as const satisfies Record<string, { status: number; title: string }>;
+  token_missing: { status: 401, title: 'Bearer token missing', stage: 'token' },
+  token_invalid: { status: 401, title: 'Bearer token invalid', stage: 'token' },
+  jwks_unavailable: { status: 503, title: 'Signing keys unavailable', stage: 'keys' },
+  insufficient_scope: { status: 403, title: 'Insufficient scope', stage: 'token' },
+  systemuser_missing: { status: 403, title: 'System user missing', stage: 'token' },
+  party_invalid: { status: 400, title: 'Invalid party', stage: 'request' },
+  period_invalid: { status: 400, title: 'Invalid period', stage: 'request' },
+  access_denied: { status: 403, title: 'Access denied', stage: 'decision' },
+  pdp_unavailable: { status: 503, title: 'Authorization service unavailable', stage: 'decision' },
+  request_invalid: { status: 400, title: 'Invalid request', stage: 'request' },
+  not_found: { status: 404, title: 'Not found', stage: 'request' },
+  method_not_allowed: { status: 405, title: 'Method not allowed', stage: 'request' },
+  payload_too_large: { status: 413, title: 'Payload too large', stage: 'request' },
+  claims_unavailable: { status: 503, title: 'Claims store unavailable', stage: 'handler' },
+  upstream_unavailable: { status: 502, title: 'Upstream unavailable', stage: 'handler' },
+  upstream_timeout: { status: 504, title: 'Upstream timeout', stage: 'handler' },
+  internal_error: { status: 500, title: 'Internal error', stage: 'handler' },
+} as const satisfies Record<string, { status: number; title: string; stage: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 

@@ -10,7 +10,8 @@ export {
 } from './errors.js';
 export type { AuthorizeOptions } from './express/authorize.js';
 export { createErrorHandler } from './express/error-handler.js';
-export type { Logger, Observer, PortvaktOptions } from './options.js';
+export type { Logger, Observer } from './observe.js';
+export type { PortvaktOptions } from './options.js';
 export { isValidOrgNo } from './party/orgno.js';
 export type { AuditEntry, Operation, PipelineRequest } from './pipeline.js';
 export { createPortvakt, type Portvakt } from './portvakt.js';

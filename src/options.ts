@@ -1,8 +1,11 @@
 import { z } from 'zod';
-import { isRedisUrl } from './pdp/shared-cache.js';
+import type { Logger, Observer } from './observe.js';
+import { HTTP_PROTOCOLS, isUrl, REDIS_PROTOCOLS } from './url.js';
 
 const url = (what: string) =>
-  z.string({ error: `${what} must be a URL string` }).refine((v) => URL.canParse(v), `${what} must be a valid URL`);
+  z
+    .string({ error: `${what} must be a URL string` })
+    .refine((v) => isUrl(v, HTTP_PROTOCOLS), `${what} must be an http(s) URL`);
 const positiveInt = (what: string) =>
   z
     .number({ error: `${what} must be a number` })
@@ -43,7 +46,7 @@ export const portvaktOptionsSchema = z
          */
         redisUrl: z
           .string({ error: 'decisionCache.redisUrl must be a URL string' })
-          .refine(isRedisUrl, 'decisionCache.redisUrl must be a redis:// or rediss:// URL')
+          .refine((v) => isUrl(v, REDIS_PROTOCOLS), 'decisionCache.redisUrl must be a redis:// or rediss:// URL')
           .optional(),
         /** Deadline of one Redis command, in milliseconds; a slower Redis is skipped for a second. Default 100. */
         redisTimeoutMs: positiveInt('decisionCache.redisTimeoutMs').optional(),
@@ -54,7 +57,7 @@ export const portvaktOptionsSchema = z
     pdpTimeoutMs: positiveInt('pdpTimeoutMs').default(2000),
     /** Deadline for fetching issuer metadata and JWKS, in milliseconds. Default 5000. */
     jwksTimeoutMs: positiveInt('jwksTimeoutMs').default(5000),
-    /** The PEP's own credentials: when set, the PDP is called with an Altinn token (contract §2). */
+    /** The PEP's own credentials: when set, the PDP is called with an Altinn token. */
     pepCredentials: z
       .object({
         tokenExchangeUrl: url('pepCredentials.tokenExchangeUrl'),
@@ -74,28 +77,6 @@ export const portvaktOptionsSchema = z
 
 export type PortvaktOptions = z.input<typeof portvaktOptionsSchema>;
 export type ResolvedOptions = z.output<typeof portvaktOptionsSchema>;
-
-export interface Logger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-/** Hooks for metrics; every one optional. */
-export interface Observer {
-  tokenRejected?(reason: string): void;
-  jwksRefresh?(outcome: 'ok' | 'error'): void;
-  pdpCall?(outcome: 'permit' | 'deny' | 'error', ms: number): void;
-  /** A lookup of this process's decision cache; with Redis, a `miss` asks Redis before the PDP. */
-  decisionLookup?(status: 'hit' | 'miss' | 'inflight'): void;
-  /**
-   * A lookup of the shared (Redis) decision cache: `malformed` is a value Portvakt did not write (treated as a
-   * miss); `unavailable` is a failed or skipped command (outage, cooldown).
-   */
-  sharedCacheLookup?(outcome: 'hit' | 'miss' | 'malformed' | 'unavailable'): void;
-  /** A failed Redis command or connection attempt of the shared decision cache. */
-  sharedCacheError?(operation: 'get' | 'set' | 'connection'): void;
-}
 
 const word = (what: string) =>
   z.string({ error: `${what} must be a string` }).regex(/^\S+$/, `${what} must be one non-empty word`);

@@ -1,12 +1,8 @@
+import type { CallerSource, Callers } from './caller/callers.js';
 import type { PortvaktContext } from './context.js';
-import { accessDenied, insufficientScope } from './errors.js';
+import { accessDenied, insufficientScope, type PortvaktError, systemUserMissing } from './errors.js';
 import { parseParty } from './party/orgno.js';
-import type { DecisionCache } from './pdp/decision-cache.js';
-import type { Decision } from './pdp/response.js';
-import { readSystemUser } from './systemuser/claims.js';
-import { extractBearer } from './token/extract.js';
-import { scopesOfClaims } from './token/scope.js';
-import { checkClaims, type TokenClaims, type TokenVerifierOptions } from './token/verify.js';
+import type { CachedDecision, DecisionCache } from './pdp/decision-cache.js';
 
 /** What an operation requires: the token's scope and the PDP's resource and action. */
 export interface Operation {
@@ -19,11 +15,7 @@ export interface Operation {
 }
 
 /** The framework-free request shape the pipeline works on. */
-export interface PipelineRequest {
-  /** The raw Authorization header value. */
-  authorization: string | undefined;
-  /** Claims some earlier middleware already verified (express-jwt's `req.auth`): re-checked, not re-verified. */
-  verifiedClaims?: TokenClaims | undefined;
+export interface PipelineRequest extends CallerSource {
   /** The party as the request names it (unvalidated). */
   party: unknown;
   /** More parameter checks, run after the party and before the PDP so a bad request never costs a PDP call. */
@@ -43,98 +35,68 @@ export interface AuditEntry {
 }
 
 export interface PipelineDeps {
-  verifyToken: (token: string) => Promise<TokenClaims>;
-  /** Synchronously: the claims of a token verified before, or undefined. */
-  peekToken?: (token: string) => TokenClaims | undefined;
-  claimRules: TokenVerifierOptions;
+  /** The token stage: the caller, or a 401/503 refusal. */
+  callers: Callers;
   decisions: DecisionCache;
+  /** Called with every refusal the pipeline makes itself, before it is thrown (for metrics). */
+  refused: (err: PortvaktError) => PortvaktError;
   /** One line per decision; without it the pipeline does no audit work at all (no clock reads, no entry). */
   audit?: ((entry: AuditEntry) => void) | undefined;
-  now?: () => number;
 }
 
+/** The pipeline: a request and an operation in, the handler's context out, or a thrown PortvaktError. */
+export type AuthorizeRequest = (request: PipelineRequest, operation: Operation) => Promise<PortvaktContext>;
+
 /**
- * The authorization pipeline of contract §3, in its fixed order: token (401/503) → scope and
- * system user (403) → party and parameters (400) → PDP decision (403/503). Throws PortvaktError.
+ * The authorization pipeline in its fixed order: token (401/503) → scope and system user (403) → party and
+ * parameters (400) → PDP decision (403/503). So a bad request never costs a PDP call, and an anonymous caller
+ * learns nothing about parameters.
  */
-export function createPipeline(deps: PipelineDeps) {
-  const now = deps.now ?? Date.now;
+export function createPipeline(deps: PipelineDeps): AuthorizeRequest {
+  const { callers, decisions, refused, audit } = deps;
 
-  /**
-   * The pipeline, synchronous as far as the caches allow: a remembered token and a cached decision
-   * answer in the same tick, with no promise made; anything else continues asynchronously.
-   * Refusals are thrown (synchronously) or rejected (asynchronously).
-   */
-  function authorize(request: PipelineRequest, operation: Operation): PortvaktContext | Promise<PortvaktContext> {
-    if (request.verifiedClaims !== undefined) {
-      // The signature was checked upstream; issuer, lifetime and audience are re-checked against our rules.
-      checkClaims(request.verifiedClaims, deps.claimRules, now());
-      return admit(request.verifiedClaims, request, operation);
-    }
-    const token = extractBearer(request.authorization);
-    const remembered = deps.peekToken?.(token);
-    if (remembered !== undefined) return admit(remembered, request, operation);
-    return deps.verifyToken(token).then((claims) => admit(claims, request, operation));
-  }
-
-  /** Scope and system user (403), party and parameters (400), then the decision. */
-  function admit(claims: TokenClaims, request: PipelineRequest, operation: Operation) {
+  return async function authorizeRequest(request, operation) {
+    const caller = await callers(request);
     // Whole words only: `skatteetaten:kravogbetalinger.admin` is not `skatteetaten:kravogbetalinger`.
-    const scopes = scopesOfClaims(claims);
-    if (!scopes.includes(operation.scope)) throw insufficientScope(operation.scope);
-    const subject = readSystemUser(claims);
+    if (!caller.scopes.includes(operation.scope)) throw refused(insufficientScope(operation.scope));
+    if (caller.systemUser === undefined) throw refused(systemUserMissing(caller.problem));
     const party = parseParty(request.party);
     request.validate?.();
 
-    const started = deps.audit ? performance.now() : 0;
-    const query = {
-      systemUserId: subject.systemUser.id,
-      resource: operation.resource,
-      action: operation.action,
+    const query = { systemUserId: caller.systemUser.id, resource: operation.resource, action: operation.action, party };
+    const started = audit ? performance.now() : 0;
+    // Without a logger no entry is ever built.
+    const note =
+      audit &&
+      ((decision: string, cached: boolean) =>
+        audit({
+          consumerOrg: caller.consumerOrgNo,
+          systemId: caller.systemId,
+          systemUser: query.systemUserId,
+          party,
+          resource: operation.resource,
+          action: operation.action,
+          decision,
+          cached,
+          ms: Math.round((performance.now() - started) * 100) / 100,
+        }));
+    let outcome: CachedDecision;
+    try {
+      outcome = await decisions.get(query);
+    } catch (err) {
+      note?.('error', false);
+      throw err;
+    }
+    note?.(outcome.decision.permit ? 'Permit' : outcome.decision.reason, outcome.cached);
+    if (!outcome.decision.permit) throw accessDenied(outcome.decision.detail);
+    return {
       party,
+      systemUser: caller.systemUser,
+      systemId: caller.systemId,
+      consumerOrgNo: caller.consumerOrgNo,
+      clientId: caller.clientId,
+      scopes: [...caller.scopes],
+      decision: { cached: outcome.cached },
     };
-    // An optional call: without a logger the entry is never built.
-    const audit = (decision: string, cached: boolean) =>
-      deps.audit?.({
-        consumerOrg: subject.consumerOrgNo,
-        systemId: subject.systemId,
-        systemUser: subject.systemUser.id,
-        party,
-        resource: operation.resource,
-        action: operation.action,
-        decision,
-        cached,
-        ms: Math.round((performance.now() - started) * 100) / 100,
-      });
-    const decided = (decision: Decision, cached: boolean): PortvaktContext => {
-      audit(decision.permit ? 'Permit' : decision.reason, cached);
-      if (!decision.permit) throw accessDenied(decision.detail);
-      // Field by field rather than a spread of `subject`: this runs on every permitted request.
-      return {
-        party,
-        systemUser: subject.systemUser,
-        systemId: subject.systemId,
-        consumerOrgNo: subject.consumerOrgNo,
-        clientId: subject.clientId,
-        scopes: [...scopes],
-        decision: { cached },
-      };
-    };
-    const fresh = deps.decisions.peek(query);
-    if (fresh !== undefined) return decided(fresh, true);
-    return deps.decisions.get(query).then(
-      (result) => decided(result.decision, result.cached),
-      (err: unknown) => {
-        audit('error', false);
-        throw err;
-      },
-    );
-  }
-
-  return authorize;
+  };
 }
-
-/** The pipeline as callers see it: a context now when the caches allow, a promise otherwise. */
-export type AuthorizeRequestSync = ReturnType<typeof createPipeline>;
-/** The pipeline, always as a promise (the public `authorizeRequest`). */
-export type AuthorizeRequest = (request: PipelineRequest, operation: Operation) => Promise<PortvaktContext>;

@@ -1,23 +1,25 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { createCallers, REMEMBERED_TOKENS_MAX } from './caller/callers.js';
+import { ERROR_CODES, type PortvaktError } from './errors.js';
 import { type AuthorizeOptions, createAuthorizeMiddleware } from './express/authorize.js';
 import { createErrorHandler } from './express/error-handler.js';
-import { type Logger, type PortvaktOptions, parseOptions } from './options.js';
+import type { Logger } from './observe.js';
+import { type PortvaktOptions, parseOptions, type ResolvedOptions } from './options.js';
 import { createPdpClient } from './pdp/client.js';
 import { createDecisionCache } from './pdp/decision-cache.js';
 import { createPepCredentials } from './pdp/pep-credentials.js';
 import { createRedisDecisionStore } from './pdp/shared-cache.js';
-import { type AuditEntry, type AuthorizeRequest, type AuthorizeRequestSync, createPipeline } from './pipeline.js';
+import { type AuditEntry, type AuthorizeRequest, createPipeline } from './pipeline.js';
 import { createJsonFetcher, discoverJwksUri } from './token/discovery.js';
 import { createRemoteKeySet, type RemoteKeySet } from './token/jwks.js';
-import { createVerifiedTokenCache, VERIFIED_TOKEN_CACHE_MAX } from './token/verified-cache.js';
 import { createTokenVerifier } from './token/verify.js';
 
 export interface Portvakt {
-  /** Express middleware enforcing one operation; refusals go to `next(err)`. */
+  /** Express (4 or 5) middleware enforcing one operation; refusals go to `next(err)`. */
   authorize(options: AuthorizeOptions): RequestHandler;
-  /** Writes refusals as RFC 9457 problem+json (contract §4). */
+  /** Writes refusals as RFC 9457 problem+json. */
   errorHandler(): ErrorRequestHandler;
-  /** The framework-free pipeline, for other HTTP stacks. */
+  /** The framework-free pipeline, for other HTTP stacks: the handler's context, or a rejected PortvaktError. */
   authorizeRequest: AuthorizeRequest;
   /** Loads the signing keys now; rejects while the issuer cannot be reached. */
   loadKeys(): Promise<void>;
@@ -31,9 +33,6 @@ export interface Portvakt {
   /** Releases the shared decision cache's Redis connection, if any. Call at shutdown. */
   close(): Promise<void>;
 }
-
-/** Refusals of the token itself (not of the request or the decision), counted by reason. */
-const TOKEN_REJECTIONS = new Set(['token_missing', 'token_invalid', 'insufficient_scope', 'systemuser_missing']);
 
 const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 
@@ -49,7 +48,7 @@ function once<T>(load: () => Promise<T>): () => Promise<T> {
   };
 }
 
-function createKeySet(options: ReturnType<typeof parseOptions>): RemoteKeySet {
+function createKeySet(options: ResolvedOptions, logger: Logger): RemoteKeySet {
   const fetchJson = createJsonFetcher({ timeoutMs: options.jwksTimeoutMs });
   const { jwksUri, issuer } = options;
   return createRemoteKeySet({
@@ -57,87 +56,89 @@ function createKeySet(options: ReturnType<typeof parseOptions>): RemoteKeySet {
     fetchJson,
     onRefresh: (outcome, err) => {
       options.observer?.jwksRefresh?.(outcome);
-      if (outcome === 'error') options.logger?.warn({ err: String(err) }, 'JWKS refresh failed');
+      if (outcome === 'error') logger.warn({ err: String(err) }, 'JWKS refresh failed');
     },
   });
 }
 
+function createDecisions(options: ResolvedOptions, logger: Logger) {
+  const { observer = {}, pepCredentials: pep } = options;
+  const credentials =
+    pep &&
+    createPepCredentials({
+      tokenEndpoint: new URL('token', options.issuer).href,
+      audience: options.issuer,
+      exchangeUrl: pep.tokenExchangeUrl,
+      clientId: pep.clientId,
+      keyId: pep.keyId,
+      privateKey: pep.privateKey,
+      timeoutMs: options.pdpTimeoutMs,
+    });
+  const { ttlSeconds, max, redisUrl, redisTimeoutMs } = options.decisionCache;
+  const shared =
+    redisUrl === undefined
+      ? undefined
+      : createRedisDecisionStore({
+          url: redisUrl,
+          timeoutMs: redisTimeoutMs,
+          logger,
+          onLookup: (outcome) => observer.sharedCacheLookup?.(outcome),
+          onError: (operation) => observer.sharedCacheError?.(operation),
+        });
+  const decisions = createDecisionCache({
+    ttlSeconds,
+    max,
+    shared,
+    decide: createPdpClient({
+      url: options.pdpUrl,
+      subscriptionKey: options.subscriptionKey,
+      timeoutMs: options.pdpTimeoutMs,
+      accessToken: credentials && (() => credentials.token()),
+      onCall: (outcome, ms) => observer.pdpCall?.(outcome, ms),
+    }),
+    onLookup: (status) => observer.decisionLookup?.(status),
+  });
+  return { decisions, shared };
+}
+
 /**
- * One Portvakt instance: one issuer's key set, one PDP client and one decision cache,
- * shared by every `authorize()` middleware made from it. Options are validated here, not at the first request.
+ * One Portvakt instance: one issuer's key set, one PDP client and one decision cache, shared by every
+ * `authorize()` middleware made from it. Options are validated here, not at the first request. Nothing here
+ * loads Express: `authorize()` and `errorHandler()` only use the request and response they are given.
+ *
+ * @example
+ * const portvakt = createPortvakt({ issuer: 'https://test.maskinporten.no/', pdpUrl: 'https://…/authorize' });
+ * app.get('/v1/:party/things', portvakt.authorize({ scope, resource, action }), handler);
+ * app.use(portvakt.errorHandler());
  */
 export function createPortvakt(input: PortvaktOptions): Portvakt {
   const options = parseOptions(input);
   const logger = options.logger ?? silentLogger;
-  const observer = options.observer ?? {};
-  const keys = createKeySet(options);
-  const claimRules = { issuer: options.issuer, audience: options.audience, keys };
-  const verify = createVerifiedTokenCache(createTokenVerifier(claimRules), {
-    max: VERIFIED_TOKEN_CACHE_MAX,
+  const { observer } = options;
+  // Counted where they are made: the token stage and the pipeline call this before throwing.
+  const refused = (err: PortvaktError) => {
+    if (ERROR_CODES[err.code].stage === 'token') observer?.tokenRejected?.(err.code);
+    return err;
+  };
+  const keys = createKeySet(options, logger);
+  const rules = { issuer: options.issuer, audience: options.audience };
+  const callers = createCallers({
+    verify: createTokenVerifier({ ...rules, keys }),
+    rules,
     keys,
-    claimRules,
+    max: REMEMBERED_TOKENS_MAX,
+    refused,
   });
-  const pep = options.pepCredentials;
-  const credentials = pep
-    ? createPepCredentials({
-        tokenEndpoint: new URL('token', options.issuer).href,
-        audience: options.issuer,
-        exchangeUrl: pep.tokenExchangeUrl,
-        clientId: pep.clientId,
-        keyId: pep.keyId,
-        privateKey: pep.privateKey,
-        timeoutMs: options.pdpTimeoutMs,
-      })
-    : undefined;
-  const decide = createPdpClient({
-    url: options.pdpUrl,
-    subscriptionKey: options.subscriptionKey,
-    timeoutMs: options.pdpTimeoutMs,
-    accessToken: credentials && (() => credentials.token()),
-    onCall: (outcome, ms) => observer.pdpCall?.(outcome, ms),
-  });
-  const { redisUrl, redisTimeoutMs } = options.decisionCache;
-  const shared = redisUrl
-    ? createRedisDecisionStore({
-        url: redisUrl,
-        timeoutMs: redisTimeoutMs,
-        logger,
-        onLookup: (outcome) => observer.sharedCacheLookup?.(outcome),
-        onError: (operation) => observer.sharedCacheError?.(operation),
-      })
-    : undefined;
-  const decisions = createDecisionCache({
-    ttlSeconds: options.decisionCache.ttlSeconds,
-    max: options.decisionCache.max,
-    decide,
-    shared,
-    onLookup: (status) => observer.decisionLookup?.(status),
-  });
-  const pipeline = createPipeline({
-    verifyToken: verify,
-    peekToken: verify.peek,
-    claimRules,
+  const { decisions, shared } = createDecisions(options, logger);
+  const authorizeRequest = createPipeline({
+    callers,
     decisions,
+    refused,
     audit: options.logger && ((entry: AuditEntry) => logger.info({ audit: entry }, 'authorization decision')),
   });
-  const counted = (err: unknown): never => {
-    const code = (err as { code?: unknown })?.code;
-    if (typeof code === 'string' && TOKEN_REJECTIONS.has(code)) observer.tokenRejected?.(code);
-    throw err;
-  };
-  // Synchronous when both caches answer (the middleware then calls next() in the same tick).
-  const authorizeSync: AuthorizeRequestSync = (request, operation) => {
-    try {
-      const result = pipeline(request, operation);
-      return result instanceof Promise ? result.catch(counted) : result;
-    } catch (err) {
-      return counted(err);
-    }
-  };
-  const authorizeRequest: AuthorizeRequest = async (request, operation) => authorizeSync(request, operation);
 
   return {
-    authorize: (operation) => createAuthorizeMiddleware(authorizeSync, operation),
+    authorize: (operation) => createAuthorizeMiddleware(authorizeRequest, operation),
     errorHandler: () => createErrorHandler(logger),
     authorizeRequest,
     loadKeys: () => keys.refresh(),

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { ERROR_CODES, type ErrorCode, PortvaktError } from './errors.js';
+import { ERROR_CODES, type ErrorCode, type PortvaktError } from './errors.js';
 
 /** RFC 9457 problem details as Portvakt writes them. */
 export interface Problem {
@@ -20,10 +20,6 @@ export function toProblem(err: PortvaktError): Problem {
     detail: err.detail,
     code: err.code,
   };
-}
-
-export function problemOf(code: ErrorCode, detail: string): Problem {
-  return toProblem(new PortvaktError(code, detail));
 }
 
 /** Writes a refusal: its status, its headers (WWW-Authenticate, Retry-After, Allow) and the problem body. */

@@ -15,8 +15,9 @@ export function createLibraryApp(onPermitted?: (context: PortvaktContext) => voi
   const app = express();
   app.disable('x-powered-by');
   app.get('/v1/:party/things', portvakt.authorize(KRAV), (req, res) => {
-    onPermitted?.(req.portvakt);
-    res.json(thingsBody(req.portvakt.party));
+    const context = req.portvakt!;
+    onPermitted?.(context);
+    res.json(thingsBody(context.party));
   });
   app.use(portvakt.errorHandler());
   return { app, portvakt };

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler } from 'express';
 import { isPortvaktError, PortvaktError } from '../errors.js';
-import type { Logger } from '../options.js';
+import type { Logger } from '../observe.js';
 import { writeProblem } from '../problem.js';
 
 /** Maps errors raised by Express itself or body parsers (http-errors with a 4xx `status`) to our codes. */

@@ -108,7 +108,7 @@ function mountOperation(app: Express, operation: SpecOperation, options: Gateway
   });
   route[method](authorize, async (req, res) => {
     const body = await handler.handle({
-      party: req.portvakt.party,
+      party: req.portvakt!.party,
       query: req.query as Record<string, unknown>,
       store,
     });

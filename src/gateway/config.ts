@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { isRedisUrl } from '../pdp/shared-cache.js';
+import { isUrl, REDIS_PROTOCOLS } from '../url.js';
 
 /** The gateway's configuration: the only place that reads `process.env` (contract §2). */
 export interface GatewayConfig {
@@ -64,7 +64,10 @@ const envSchema = z.object({
   DECISION_CACHE_TTL_SECONDS: positiveInt(30),
   DECISION_CACHE_MAX: positiveInt(100_000),
   DECISION_CACHE_REDIS_URL: optional.pipe(
-    z.string().refine(isRedisUrl, 'must be a redis:// or rediss:// URL').optional(),
+    z
+      .string()
+      .refine((v) => isUrl(v, REDIS_PROTOCOLS), 'must be a redis:// or rediss:// URL')
+      .optional(),
   ),
   PDP_TIMEOUT_MS: positiveInt(2000),
   CLAIMS_DATABASE_URL: optional.pipe(

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
-import type { Observer } from '../options.js';
+import type { Observer } from '../observe.js';
 
 /** Label for a request no route of the app matched (404s), so raw URLs never become label values. */
 export const UNMATCHED_ROUTE = 'unmatched';

@@ -114,7 +114,7 @@ export function createProxyHandler(options: ProxyOptions): RequestHandler {
   const timeoutMs = options.timeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   return (req, res, next) => {
-    const context = req.portvakt;
+    const context = req.portvakt!;
     const identity: Record<string, string> = {
       'x-portvakt-party': context.party,
       'x-portvakt-systemuser-id': context.systemUser.id,

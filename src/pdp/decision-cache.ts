@@ -8,7 +8,7 @@ import type { SharedDecisionStore } from './shared-cache.js';
 /** How a lookup was answered: from the cache, by joining a PDP call already in flight, or by a new PDP call. */
 export type DecisionLookup = 'hit' | 'inflight' | 'miss';
 
-/** The contract's bound on reusing a refusal, so that a fresh grant shows quickly (contract §6). */
+/** The longest a refusal is reused, so that a fresh grant in Altinn shows quickly. */
 export const MAX_DENY_TTL_SECONDS = 5;
 
 export interface DecisionCacheOptions {
@@ -51,8 +51,6 @@ interface Entry {
 
 export interface DecisionCache {
   get(query: DecisionQuery): Promise<CachedDecision>;
-  /** Synchronously: a fresh decision this process holds, or undefined (then `get` asks further). */
-  peek(query: DecisionQuery): Decision | undefined;
   /**
    * Forgets every decision of this process; lookups waiting on a PDP call get `pdp_unavailable`. The shared
    * level is not emptied (other replicas keep their own caches too), but this process stops reading it for
@@ -135,22 +133,9 @@ export function createDecisionCache(options: DecisionCacheOptions): DecisionCach
     if (typeof reason === 'object' && reason !== null) abandoned.add(reason);
   }
 
-  /**
-   * The hot path, synchronous: a fresh decision held by this process, or undefined. A plain get()
-   * allocates no status object and no fetch promise, and never answers a call in flight or an expired
-   * entry (allowStale is off); fetch() does those.
-   */
-  function peek(query: DecisionQuery): Decision | undefined {
-    const fresh = cache.get(keyOf(query));
-    if (fresh === undefined) return undefined;
-    onLookup?.('hit');
-    return fresh.decision;
-  }
-
   async function get(query: DecisionQuery): Promise<CachedDecision> {
-    const fresh = peek(query);
-    if (fresh !== undefined) return { decision: fresh, cached: true };
     const key = keyOf(query);
+    // One lookup: fetch() answers a fresh entry, joins a call in flight, or starts one; `status` says which.
     const status: LRUCache.Status<string, Entry, DecisionQuery> = {};
     const pending = cache.fetch(key, { context: query, status });
     // `status.fetch` is set before fetch() returns; 'stale' (an expired entry) starts a new call, as a miss does.
@@ -172,7 +157,6 @@ export function createDecisionCache(options: DecisionCacheOptions): DecisionCach
 
   return {
     get,
-    peek,
     clear: () => {
       if (shared) sharedReadsFrom = clock() + permitTtlMs;
       cache.clear();

@@ -52,7 +52,7 @@ interface HeldToken {
 }
 
 /**
- * The PEP's own Altinn token (contract §5): a JWT grant at Maskinporten, exchanged at Altinn, cached and
+ * The PEP's own Altinn token: a JWT grant at Maskinporten, exchanged at Altinn, cached and
  * renewed well before it expires. One renewal is in flight at a time; a failed one is dropped so the next
  * call retries. Tokens are never logged, and never part of an error's detail.
  */

@@ -1,6 +1,6 @@
 import type { DecisionQuery } from '../context.js';
 
-/** XACML 3.0 JSON profile attribute ids Altinn Authorization understands (contract §5). */
+/** XACML 3.0 JSON profile attribute ids Altinn Authorization understands. */
 export const XACML_ATTRIBUTES = {
   systemUserUuid: 'urn:altinn:systemuser:uuid',
   actionId: 'urn:oasis:names:tc:xacml:1.0:action:action-id',

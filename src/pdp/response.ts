@@ -1,4 +1,4 @@
-import { accessDenied, pdpUnavailable } from '../errors.js';
+import { pdpUnavailable } from '../errors.js';
 
 /**
  * What the PDP's answer means for the request. A refusal says why: `Deny` and `NotApplicable` as the
@@ -46,7 +46,7 @@ function objectList(object: JsonObject, name: string): JsonObject[] {
 }
 
 /**
- * The meaning of one PDP answer (contract §5). Throws `pdp_unavailable` for Indeterminate, for anything
+ * The meaning of one PDP answer (docs/design.md, "The PDP call"). Throws `pdp_unavailable` for Indeterminate, for anything
  * but exactly one result, for a decision outside the four (matched exactly), and for an unreadable body.
  */
 export function readDecision(body: unknown): Decision {
@@ -114,9 +114,4 @@ function parseLevel(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
   if (typeof value === 'string' && /^\d{1,9}$/.test(value.trim())) return Number(value.trim());
   return undefined;
-}
-
-/** Turns a refusal into the `access_denied` error the pipeline passes on; a Permit passes. */
-export function assertPermit(decision: Decision): asserts decision is { permit: true } {
-  if (!decision.permit) throw accessDenied(decision.detail);
 }

@@ -1,6 +1,7 @@
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
 import { z } from 'zod';
-import type { Logger } from '../options.js';
+import type { Logger } from '../observe.js';
+import { isUrl, REDIS_PROTOCOLS } from '../url.js';
 import type { Decision } from './response.js';
 
 /** Prefix of every key in Redis. The version changes whenever the stored value's shape does. */
@@ -75,9 +76,18 @@ function parseStored(text: string): Decision | undefined {
   return parsed.success ? parsed.data : undefined;
 }
 
-/** The URL check shared by the library options and the gateway's environment. */
-export function isRedisUrl(value: string): boolean {
-  return URL.canParse(value) && /^rediss?:$/.test(new URL(value).protocol);
+/**
+ * ioredis is loaded only when a shared cache is configured, synchronously, so that a missing package is a clear
+ * error at `createPortvakt` rather than at the first request. The library does not depend on it otherwise.
+ */
+function loadRedis(): typeof import('ioredis').Redis {
+  try {
+    return (createRequire(import.meta.url)('ioredis') as typeof import('ioredis')).Redis;
+  } catch (err) {
+    throw new Error('portvakt: decisionCache.redisUrl needs the "ioredis" package; install it (npm install ioredis).', {
+      cause: err,
+    });
+  }
 }
 
 /**
@@ -90,10 +100,12 @@ export function isRedisUrl(value: string): boolean {
  */
 export function createRedisDecisionStore(options: RedisDecisionStoreOptions): SharedDecisionStore {
   const { url, timeoutMs = DEFAULT_REDIS_TIMEOUT_MS, logger, onLookup, onError } = options;
-  if (!isRedisUrl(url)) throw new TypeError('createRedisDecisionStore: url must be a redis:// or rediss:// URL.');
+  if (!isUrl(url, REDIS_PROTOCOLS))
+    throw new TypeError('createRedisDecisionStore: url must be a redis:// or rediss:// URL.');
   if (!(Number.isSafeInteger(timeoutMs) && timeoutMs > 0)) {
     throw new RangeError('createRedisDecisionStore: timeoutMs must be a positive integer of milliseconds.');
   }
+  const Redis = loadRedis();
   const client = new Redis(url, {
     // Fail fast instead of queueing: a command while disconnected is rejected at once, and a command whose
     // connection drops is not sent again. The cache then answers from this process or asks the PDP.

@@ -1,17 +1,18 @@
-import { tokenInvalid, tokenMissing } from '../errors.js';
+import { type PortvaktError, tokenInvalid, tokenMissing } from '../errors.js';
 
 const isBlank = (code: number) => code === 0x20 || code === 0x09;
 
 /**
  * Reads the Bearer token from an Authorization header value (never query or body: RFC 6750 §2.2/2.3
  * transports leak into logs and caches). The scheme is case-insensitive; another scheme is "no token".
+ * Returns the token, or the refusal (`token_missing`, `token_invalid`) for the caller to throw.
  *
  * The token's characters are not checked here: a token is either found, by exact match, among tokens
  * that were verified before, or verified, which accepts nothing but three base64url segments. Scanning
  * a kilobyte-long header once more on every request would cost more than the rest of the hot path.
  */
-export function extractBearer(authorization: string | undefined): string {
-  if (authorization === undefined) throw tokenMissing();
+export function readBearer(authorization: string | undefined): string | PortvaktError {
+  if (authorization === undefined) return tokenMissing();
   const value = authorization;
   let start = 0;
   let end = value.length;
@@ -20,10 +21,10 @@ export function extractBearer(authorization: string | undefined): string {
   const afterScheme = start + 6;
   const schemeEnds = afterScheme === end || (afterScheme < end && isBlank(value.charCodeAt(afterScheme)));
   if (!schemeEnds || value.slice(start, afterScheme).toLowerCase() !== 'bearer') {
-    throw tokenMissing('The Authorization header does not use the Bearer scheme.');
+    return tokenMissing('The Authorization header does not use the Bearer scheme.');
   }
   let i = afterScheme;
   while (i < end && isBlank(value.charCodeAt(i))) i++;
-  if (i === end) throw tokenInvalid('The Bearer token is empty.');
+  if (i === end) return tokenInvalid('The Bearer token is empty.');
   return i === 0 && end === value.length ? value : value.slice(i, end);
 }

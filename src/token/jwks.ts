@@ -1,4 +1,4 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createLocalJWKSet, errors, type JSONWebKeySet, type JWK, type JWSHeaderParameters } from 'jose';
 import { jwksUnavailable, tokenInvalid } from '../errors.js';
 
 export interface RemoteKeySetOptions {
@@ -15,59 +15,66 @@ export interface RemoteKeySetOptions {
   onRefresh?: (outcome: 'ok' | 'error', error?: unknown) => void;
 }
 
+/** A key jose can verify with (what `jwtVerify`'s key resolver returns). */
+export type VerificationKey = Awaited<ReturnType<ReturnType<typeof createLocalJWKSet>>>;
+
 export interface RemoteKeySet {
-  /** The key for `kid`: 401 `token_invalid` if the issuer does not have it, 503 `jwks_unavailable` if we cannot ask. */
-  getKey(kid: string): Promise<KeyObject>;
+  /**
+   * The key for the token's header (`kid`, `alg`): 401 `token_invalid` if the issuer publishes no usable key
+   * for it, 503 `jwks_unavailable` if we cannot ask.
+   */
+  getKey(header: JWSHeaderParameters): Promise<VerificationKey>;
   /** Fetch now (respecting nothing but the in-flight fetch); rejects when the set cannot be loaded. */
   refresh(): Promise<void>;
   /** True once a JWKS has been loaded. */
   readonly loaded: boolean;
-  /** Changes whenever a load withdraws or replaces a key (not when it only adds keys): what was verified before may no longer hold. */
+  /** Changes whenever a load withdraws or changes a key (not when it only adds keys): what was verified before may no longer hold. */
   readonly generation: number;
 }
 
-/** Only RSA signature keys are usable: RS256 is the one algorithm we accept. */
-function importKeys(body: unknown): Map<string, KeyObject> {
-  const keys = (body as { keys?: unknown })?.keys;
-  if (!Array.isArray(keys)) throw new Error('JWKS has no "keys" array');
-  const out = new Map<string, KeyObject>();
-  for (const jwk of keys) {
-    if (typeof jwk !== 'object' || jwk === null) continue;
-    const { kty, kid, use, alg } = jwk as Record<string, unknown>;
-    if (kty !== 'RSA' || typeof kid !== 'string') continue;
-    if (use !== undefined && use !== 'sig') continue;
-    if (alg !== undefined && alg !== 'RS256') continue;
-    try {
-      out.set(kid, createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' }));
-    } catch {
-      // One broken key must not take the others down with it.
-    }
-  }
-  return out;
+/** One loaded JWKS: jose's local key set, and what each `kid` stands for (to see what a reload withdraws). */
+interface Loaded {
+  select: ReturnType<typeof createLocalJWKSet>;
+  byKid: Map<string, string>;
 }
 
+const EMPTY: Loaded = { select: createLocalJWKSet({ keys: [] }), byKid: new Map() };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 /**
- * True when a key of `before` is missing from `after` or has other material under the same `kid`. Only then
- * can something verified before stop being valid; a reload that adds keys (rotation announced ahead) or
- * returns the same set keeps what was verified with them.
+ * Key selection (`kty`, `kid`, `alg`, `use`, `key_ops`) and import are jose's (`createLocalJWKSet`); jose
+ * also refuses RSA moduli under 2048 bits when it verifies. Members that are not objects are dropped
+ * here so that one broken entry cannot take the others down with it.
  */
-function withdrawsAny(before: Map<string, KeyObject>, after: Map<string, KeyObject>): boolean {
-  for (const [kid, key] of before) {
-    const current = after.get(kid);
-    if (current === undefined || !current.equals(key)) return true;
+function load(body: unknown): Loaded {
+  const keys = isObject(body) ? body.keys : undefined;
+  if (!Array.isArray(keys)) throw new Error('JWKS has no "keys" array');
+  const members = keys.filter(isObject) as JWK[];
+  const byKid = new Map<string, string>();
+  for (const jwk of members) {
+    if (typeof jwk.kid === 'string')
+      byKid.set(jwk.kid, JSON.stringify([jwk.kty, jwk.n, jwk.e, jwk.use, jwk.key_ops, jwk.alg]));
   }
+  return { select: createLocalJWKSet({ keys: members } as JSONWebKeySet), byKid };
+}
+
+/** True when a `kid` of `before` is missing from `after` or stands for other material or uses there. */
+function withdrawsAny(before: Loaded, after: Loaded): boolean {
+  for (const [kid, key] of before.byKid) if (after.byKid.get(kid) !== key) return true;
   return false;
 }
 
 /**
- * The issuer's signing keys, modelled on jose's remote key set but with the contract's failure rules:
- * one fetch in flight, a cooldown that also covers failed fetches, known keys kept while the issuer is down.
+ * The issuer's signing keys, modelled on jose's remote key set but with Portvakt's failure rules:
+ * one fetch in flight, a cooldown that also covers failed fetches, known keys kept while the issuer is down,
+ * and 503 (not 401) when an unknown `kid` cannot be checked because the issuer is unreachable.
  */
 export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
   const cooldownMs = options.cooldownMs ?? 5_000;
   const maxAgeMs = options.maxAgeMs ?? 300_000;
   const now = options.now ?? Date.now;
-  let keys = new Map<string, KeyObject>();
+  let current = EMPTY;
   let loadedAt = Number.NEGATIVE_INFINITY;
   let attemptedAt = Number.NEGATIVE_INFINITY;
   let lastError: unknown;
@@ -79,9 +86,9 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
       attemptedAt = now();
       try {
         const uri = await options.jwksUri();
-        const loaded = importKeys(await options.fetchJson(uri));
-        if (withdrawsAny(keys, loaded)) generation++;
-        keys = loaded;
+        const loaded = load(await options.fetchJson(uri));
+        if (withdrawsAny(current, loaded)) generation++;
+        current = loaded;
         loadedAt = now();
         lastError = undefined;
         options.onRefresh?.('ok');
@@ -96,23 +103,31 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
     return inflight;
   }
 
-  async function getKey(kid: string): Promise<KeyObject> {
-    const known = keys.get(kid);
-    if (known) {
+  /** jose picks the key; a `kid` the set names but with no key usable for RS256 signatures is the token's fault. */
+  async function select(header: JWSHeaderParameters): Promise<VerificationKey> {
+    try {
+      return await current.select(header);
+    } catch (err) {
+      throw tokenInvalid('The issuer publishes no key usable for this token (kid, alg, use, key_ops).', err);
+    }
+  }
+
+  async function getKey(header: JWSHeaderParameters): Promise<VerificationKey> {
+    const kid = String(header.kid);
+    if (current.byKid.has(kid)) {
       // Stale but known: answer now, refresh behind the request (a removed key disappears on the next load).
       if (now() - loadedAt > maxAgeMs && now() - attemptedAt >= cooldownMs) refresh().catch(() => {});
-      return known;
+      return select(header);
     }
     if (inflight) {
       await inflight.catch(() => {});
     } else if (now() - attemptedAt >= cooldownMs) {
       await refresh().catch(() => {});
     }
-    const key = keys.get(kid);
-    if (key) return key;
+    if (current.byKid.has(kid)) return select(header);
     // Never loaded, or the last attempt failed: we cannot tell whether the kid is real.
     if (lastError !== undefined || loadedAt === Number.NEGATIVE_INFINITY) throw jwksUnavailable(lastError);
-    throw tokenInvalid('The token is signed with a key the issuer does not publish.');
+    throw tokenInvalid('The token is signed with a key the issuer does not publish.', new errors.JWKSNoMatchingKey());
   }
 
   return {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildPdpRequest } from '../../src/pdp/request.js';
 
 describe('buildPdpRequest', () => {
-  it('is the XACML JSON request of contract §5, with the system user as the only subject attribute', () => {
+  it("is Altinn's XACML JSON request, with the system user as the only subject attribute", () => {
     const body = buildPdpRequest({
       systemUserId: 'a6355a68-86b8-4344-8a81-0248cb461468',
       resource: 'ske-krav-og-betalinger',

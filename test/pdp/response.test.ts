@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isPortvaktError } from '../../src/errors.js';
-import { assertPermit, type Decision, readDecision } from '../../src/pdp/response.js';
+import { readDecision } from '../../src/pdp/response.js';
 
 const LEVEL = 'urn:altinn:minimum-authenticationlevel';
 const LEVEL_ORG = 'urn:altinn:minimum-authenticationlevel-org';
@@ -128,19 +128,5 @@ describe('readDecision', () => {
     ])('refuses %s', (_name, body) => {
       expect(readDecision(body)).toMatchObject({ permit: false, reason: 'obligation' });
     });
-  });
-});
-
-describe('assertPermit', () => {
-  it('passes a Permit and turns a refusal into access_denied with its detail', () => {
-    expect(() => assertPermit({ permit: true })).not.toThrow();
-    const refusal: Decision = { permit: false, reason: 'Deny', detail: 'Altinn Authorization denied the request.' };
-    let thrown: unknown;
-    try {
-      assertPermit(refusal);
-    } catch (err) {
-      thrown = err;
-    }
-    expect(thrown).toMatchObject({ code: 'access_denied', status: 403, detail: refusal.detail });
   });
 });

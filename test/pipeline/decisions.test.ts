@@ -18,7 +18,7 @@ afterAll(() => world.close());
 beforeEach(() => world.reset());
 
 describe('the PDP request', () => {
-  it('is the XACML JSON request of contract §5', async () => {
+  it("is Altinn's XACML JSON request", async () => {
     expect((await world.get(RORVANN, world.issuer.token())).status).toBe(200);
     expect(world.pdp.calls).toHaveLength(1);
     const { body, headers } = world.pdp.calls[0]!;

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createCallers } from '../../src/caller/callers.js';
 import { createTestIssuer, type TestIssuer } from '../../src/testing/index.js';
 import { createJsonFetcher } from '../../src/token/discovery.js';
 import { createRemoteKeySet } from '../../src/token/jwks.js';
-import { createVerifiedTokenCache } from '../../src/token/verified-cache.js';
-import { createTokenVerifier, type TokenClaims } from '../../src/token/verify.js';
+import { createTokenVerifier, type TokenVerifier } from '../../src/token/verify.js';
 import { expectProblem, type LibraryWorld, RORVANN, startLibraryWorld } from '../helpers/library-world.js';
 
 let world: LibraryWorld | undefined;
@@ -78,86 +78,89 @@ describe('remembered tokens, through the library app', () => {
   });
 });
 
-describe('createVerifiedTokenCache', () => {
+describe('createCallers', () => {
   async function setup(max: number) {
     issuer = await createTestIssuer();
     const keys = createRemoteKeySet({
       jwksUri: async () => issuer!.jwksUri,
       fetchJson: createJsonFetcher({ timeoutMs: 2000 }),
     });
-    const claimRules = { issuer: issuer.issuer, keys };
-    const real = createTokenVerifier(claimRules);
+    const rules = { issuer: issuer.issuer };
+    const real = createTokenVerifier({ ...rules, keys });
     const verified: string[] = [];
-    const counting = async (token: string): Promise<TokenClaims> => {
+    const counting: TokenVerifier = async (token) => {
       verified.push(token);
       return real(token);
     };
-    return { verify: createVerifiedTokenCache(counting, { max, keys, claimRules }), verified, keys };
+    const refusals: string[] = [];
+    const callers = createCallers({
+      verify: counting,
+      rules,
+      keys,
+      max,
+      refused: (err) => {
+        refusals.push(err.code);
+        return err;
+      },
+    });
+    const callerOf = (token: string) => callers({ authorization: `Bearer ${token}` });
+    return { callers, callerOf, verified, keys, refusals };
   }
 
-  it('verifies a token once and answers later uses from memory', async () => {
-    const { verify, verified } = await setup(10);
+  it('verifies a token once and answers later uses from memory, as one frozen caller', async () => {
+    const { callerOf, verified } = await setup(10);
     const token = issuer!.token();
-    const first = await verify(token);
-    expect(await verify(token)).toBe(first);
+    const first = await callerOf(token);
+    expect(await callerOf(token)).toBe(first);
     expect(verified).toHaveLength(1);
     expect(Object.isFrozen(first)).toBe(true);
+    expect(Object.isFrozen(first.scopes)).toBe(true);
+    expect(first.systemUser && Object.isFrozen(first.systemUser)).toBe(true);
   });
 
   it('keeps what it remembers across key set reloads that withdraw nothing, and forgets it when one does', async () => {
-    const { verify, verified, keys } = await setup(10);
+    const { callerOf, verified, keys } = await setup(10);
     const token = issuer!.token();
-    await verify(token);
+    await callerOf(token);
     await keys.refresh(); // the same keys (the periodic refresh)
     issuer!.rotateKeys({ keepOld: true }); // the next key announced ahead of use
     await keys.refresh();
-    await verify(token);
+    await callerOf(token);
     expect(verified).toHaveLength(1);
 
     issuer!.rotateKeys({ keepOld: false });
     await keys.refresh();
-    await expect(verify(token)).rejects.toMatchObject({ code: 'token_invalid' });
+    await expect(callerOf(token)).rejects.toMatchObject({ code: 'token_invalid' });
     expect(verified).toHaveLength(2);
   });
 
-  it('never answers a token with the claims of another that ends alike', async () => {
-    const { verify, verified } = await setup(10);
+  it('never answers a token with the caller of another that ends alike', async () => {
+    const { callerOf, verified } = await setup(10);
     const token = issuer!.token();
-    await verify(token);
+    await callerOf(token);
     // Same signature, so the same last characters; another payload, so another token.
     const [header, payload, signature] = token.split('.') as [string, string, string];
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
     const altered = Buffer.from(JSON.stringify({ ...claims, scope: 'skatteetaten:kravogbetalinger.admin' }));
     const lookalike = `${header}.${altered.toString('base64url')}.${signature}`;
-    await expect(verify(lookalike)).rejects.toMatchObject({ code: 'token_invalid' });
+    await expect(callerOf(lookalike)).rejects.toMatchObject({ code: 'token_invalid' });
     expect(verified).toEqual([token, lookalike]);
-    expect((await verify(token)).scope).toBe(claims.scope);
+    expect((await callerOf(token)).scopes).toEqual(claims.scope.split(' '));
   });
 
-  it('does not remember failures', async () => {
-    const { verify, verified } = await setup(10);
+  it('does not remember failures, and reports each refusal once', async () => {
+    const { callers, callerOf, verified, refusals } = await setup(10);
     const forged = issuer!.forge.tamperedSignature();
-    for (let i = 0; i < 3; i++) await expect(verify(forged)).rejects.toMatchObject({ code: 'token_invalid' });
+    for (let i = 0; i < 3; i++) await expect(callerOf(forged)).rejects.toMatchObject({ code: 'token_invalid' });
+    await expect(callers({ authorization: undefined })).rejects.toMatchObject({ code: 'token_missing' });
     expect(verified).toHaveLength(3);
-    expect(verify.size).toBe(0);
+    expect(callers.size).toBe(0);
+    expect(refusals).toEqual(['token_invalid', 'token_invalid', 'token_invalid', 'token_missing']);
   });
 
   it('stays within its bound', async () => {
-    const { verify } = await setup(3);
-    for (let i = 0; i < 10; i++) await verify(issuer!.token());
-    expect(verify.size).toBe(3);
-  });
-
-  it('refuses to be unbounded', async () => {
-    const { verify } = await setup(1);
-    for (const max of [0, -1, 1.5, Number.POSITIVE_INFINITY]) {
-      expect(() =>
-        createVerifiedTokenCache(verify, {
-          max,
-          keys: { generation: 0 },
-          claimRules: { issuer: 'x', keys: {} as never },
-        }),
-      ).toThrow(RangeError);
-    }
+    const { callers, callerOf } = await setup(3);
+    for (let i = 0; i < 10; i++) await callerOf(issuer!.token());
+    expect(callers.size).toBe(3);
   });
 });
