@@ -1,3 +1,4 @@
+import { KeyObject } from 'node:crypto';
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWK, type JWSHeaderParameters } from 'jose';
 import { jwksUnavailable, tokenInvalid } from '../errors.js';
 
@@ -15,15 +16,15 @@ export interface RemoteKeySetOptions {
   onRefresh?: (outcome: 'ok' | 'error', error?: unknown) => void;
 }
 
-/** A key jose can verify with (what `jwtVerify`'s key resolver returns). */
-export type VerificationKey = Awaited<ReturnType<ReturnType<typeof createLocalJWKSet>>>;
+/** RSA keys under 2048 bits are not used for RS256 (RFC 7518 §3.3), as jose refuses them when it verifies. */
+const MIN_RSA_BITS = 2048;
 
 export interface RemoteKeySet {
   /**
    * The key for the token's header (`kid`, `alg`): 401 `token_invalid` if the issuer publishes no usable key
    * for it, 503 `jwks_unavailable` if we cannot ask.
    */
-  getKey(header: JWSHeaderParameters): Promise<VerificationKey>;
+  getKey(header: JWSHeaderParameters): Promise<KeyObject>;
   /** Fetch now (respecting nothing but the in-flight fetch); rejects when the set cannot be loaded. */
   refresh(): Promise<void>;
   /** True once a JWKS has been loaded. */
@@ -32,13 +33,17 @@ export interface RemoteKeySet {
   readonly generation: number;
 }
 
-/** One loaded JWKS: jose's local key set, and what each `kid` stands for (to see what a reload withdraws). */
+/**
+ * One loaded JWKS: jose's local key set, what each `kid` stands for (to see what a reload withdraws), and the
+ * key jose selected per `kid`, as a Node KeyObject for `crypto.verify` (see verify.ts for why).
+ */
 interface Loaded {
   select: ReturnType<typeof createLocalJWKSet>;
   byKid: Map<string, string>;
+  selected: Map<string, Promise<KeyObject>>;
 }
 
-const EMPTY: Loaded = { select: createLocalJWKSet({ keys: [] }), byKid: new Map() };
+const EMPTY: Loaded = { select: createLocalJWKSet({ keys: [] }), byKid: new Map(), selected: new Map() };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -56,7 +61,7 @@ function load(body: unknown): Loaded {
     if (typeof jwk.kid === 'string')
       byKid.set(jwk.kid, JSON.stringify([jwk.kty, jwk.n, jwk.e, jwk.use, jwk.key_ops, jwk.alg]));
   }
-  return { select: createLocalJWKSet({ keys: members } as JSONWebKeySet), byKid };
+  return { select: createLocalJWKSet({ keys: members } as JSONWebKeySet), byKid, selected: new Map() };
 }
 
 /** True when a `kid` of `before` is missing from `after` or stands for other material or uses there. */
@@ -103,16 +108,30 @@ export function createRemoteKeySet(options: RemoteKeySetOptions): RemoteKeySet {
     return inflight;
   }
 
-  /** jose picks the key; a `kid` the set names but with no key usable for RS256 signatures is the token's fault. */
-  async function select(header: JWSHeaderParameters): Promise<VerificationKey> {
-    try {
-      return await current.select(header);
-    } catch (err) {
-      throw tokenInvalid('The issuer publishes no key usable for this token (kid, alg, use, key_ops).', err);
+  /**
+   * jose picks the key for RS256 and the `kid` (by `kty`, `alg`, `use`, `key_ops`) and imports it, once per
+   * loaded set; a `kid` the set names but with no usable key is the token's fault.
+   */
+  function select(header: JWSHeaderParameters): Promise<KeyObject> {
+    const kid = String(header.kid);
+    const loaded = current;
+    let key = loaded.selected.get(kid);
+    if (key === undefined) {
+      key = loaded.select({ alg: 'RS256', kid }).then((selected) => {
+        const keyObject = KeyObject.from(selected as Parameters<typeof KeyObject.from>[0]);
+        if ((keyObject.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) {
+          throw new RangeError(`RS256 keys must have a modulus of at least ${MIN_RSA_BITS} bits`);
+        }
+        return keyObject;
+      });
+      loaded.selected.set(kid, key);
     }
+    return key.catch((err: unknown) => {
+      throw tokenInvalid('The issuer publishes no key usable for this token (kid, alg, use, key_ops, size).', err);
+    });
   }
 
-  async function getKey(header: JWSHeaderParameters): Promise<VerificationKey> {
+  async function getKey(header: JWSHeaderParameters): Promise<KeyObject> {
     const kid = String(header.kid);
     if (current.byKid.has(kid)) {
       // Stale but known: answer now, refresh behind the request (a removed key disappears on the next load).

@@ -1,4 +1,5 @@
-import { errors, type JWSHeaderParameters, jwtVerify } from 'jose';
+import { type KeyObject, verify as rsaVerify } from 'node:crypto';
+import { decodeJwt, decodeProtectedHeader, type JWSHeaderParameters } from 'jose';
 import { isPortvaktError, type PortvaktError, tokenInvalid } from '../errors.js';
 import type { RemoteKeySet } from './jwks.js';
 
@@ -20,13 +21,6 @@ export const CLOCK_TOLERANCE_SECONDS = 30;
 const KEY_HEADERS = ['jwk', 'jku', 'x5u', 'x5c'] as const;
 
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-
-/** The time claims a remembered token is re-checked on (a verified token's `exp` is always a number). */
-export interface TokenTimes {
-  exp: number;
-  nbf?: unknown;
-  iat?: unknown;
-}
 
 /** `exp`, `nbf` and `iat` against the clock, with the tolerance; the refusal, or undefined when they hold. */
 export function checkTimes(times: { exp?: unknown; nbf?: unknown; iat?: unknown }, nowMs: number) {
@@ -58,67 +52,73 @@ export function checkClaims(claims: TokenClaims, rules: ClaimRules, nowMs: numbe
   return checkTimes(claims, nowMs);
 }
 
-/** jose's refusal in the words of a `token_invalid` detail (never the token's contents). */
-function detailOf(err: unknown): string {
-  if (err instanceof errors.JWTExpired) return 'The token has expired.';
-  if (err instanceof errors.JWTClaimValidationFailed) {
-    if (err.claim === 'iss') return 'The token is from another issuer.';
-    if (err.claim === 'aud') return 'The token is not meant for this audience.';
-    if (err.claim === 'nbf') return 'The token is not valid yet ("nbf").';
-    return `The token's "${err.claim}" claim is invalid.`;
-  }
-  if (err instanceof errors.JOSEAlgNotAllowed) return 'The token must be signed with RS256.';
-  if (err instanceof errors.JWSSignatureVerificationFailed) return 'The token signature is invalid.';
-  if (err instanceof errors.JWTInvalid) return 'The token payload is not a valid JWT claims set.';
-  if (err instanceof errors.JWSInvalid) return 'The token is not a valid JWS compact serialization.';
-  return 'The token could not be verified.';
-}
-
 export interface TokenVerifierOptions extends ClaimRules {
   keys: Pick<RemoteKeySet, 'getKey'>;
   /** Clock in ms; injectable for tests. */
   now?: () => number;
 }
 
+const B64URL = /^[A-Za-z0-9_-]+$/;
+
 /**
- * Verifies a JWS compact token with jose's `jwtVerify`: the JWS and its header (UTF-8 JSON, `crit`, `b64`),
- * RS256 only, the key chosen from the issuer's set, the RSA modulus, the signature, then the claims set
- * (UTF-8 JSON object), `iss`, `aud`, `exp` (required) and `nbf`. Portvakt adds its policy: no key in the
- * header, a `kid` required, and no `iat` in the future. Resolves the claims or the refusal (never rejects
- * for a bad token): `token_invalid`, or `jwks_unavailable` when the keys cannot be had.
+ * Verifies a JWS compact token as RS256 against the issuer's key set, then its claims. Resolves the claims or
+ * the refusal (never rejects for a bad token): `token_invalid`, or `jwks_unavailable` when the keys cannot be had.
+ *
+ * Who checks what (docs/design.md): jose decodes the header and the payload (base64url, UTF-8 with no
+ * replacement characters, a JSON object each) and selects and imports the key (`kty`, `alg`, `use`, `key_ops`).
+ * Portvakt's policy on top: RS256 only, no key in the header, no `crit` (it implements no extension), a `kid`,
+ * the RSA modulus at least 2048 bits, then the claims. The one hand-written step is the RSA check itself, with
+ * Node's `crypto.verify` on the imported key: jose 6 verifies through WebCrypto, which cost about 40 µs more per
+ * token here and put the cold-token path below auth0's middleware (docs/performance.md).
  */
 export function createTokenVerifier(options: TokenVerifierOptions) {
-  const { issuer, audience, keys } = options;
+  const { keys } = options;
   const now = options.now ?? Date.now;
 
-  const resolveKey = (header: JWSHeaderParameters) => {
+  async function verify(token: string): Promise<TokenClaims> {
+    const parts = token.split('.');
+    if (parts.length !== 3) throw tokenInvalid('The token is not a JWS compact serialization.');
+    const [h, p, s] = parts as [string, string, string];
+    let header: JWSHeaderParameters;
+    let claims: TokenClaims;
+    try {
+      header = decodeProtectedHeader(token) as JWSHeaderParameters;
+      claims = decodeJwt(token);
+    } catch (err) {
+      throw tokenInvalid('The token header or payload is not a base64url UTF-8 JSON object.', err);
+    }
+    if (header.alg !== 'RS256') throw tokenInvalid('The token must be signed with RS256.');
     for (const name of KEY_HEADERS) {
       if (name in header) throw tokenInvalid(`The token header may not carry "${name}".`);
     }
+    // RFC 7515 §4.1.11: a critical extension the recipient does not implement makes the token invalid.
+    if ('crit' in header) throw tokenInvalid('The token header has critical parameters we do not understand.');
     const kid = header.kid;
     if (typeof kid !== 'string' || kid === '' || kid.length > 256) throw tokenInvalid('The token header has no "kid".');
-    return keys.getKey(header);
-  };
-
-  return async function verifyToken(token: string): Promise<TokenClaims | PortvaktError> {
-    const at = now();
-    let claims: TokenClaims;
-    try {
-      ({ payload: claims } = await jwtVerify(token, resolveKey, {
-        algorithms: ['RS256'],
-        issuer,
-        ...(audience === undefined ? {} : { audience }),
-        requiredClaims: ['exp'],
-        clockTolerance: CLOCK_TOLERANCE_SECONDS,
-        currentDate: new Date(at),
-      }));
-    } catch (err) {
-      // Our own refusals from the key resolver (a bad header, unknown key, keys unobtainable) pass as they are;
-      // anything jose refused is a bad token (including an RSA key under 2048 bits, which jose reports as a TypeError).
-      return isPortvaktError(err) ? err : tokenInvalid(detailOf(err), err);
+    const key = await keys.getKey(header);
+    // Node's base64url decoder skips characters outside the alphabet: the signature must be spelled exactly.
+    if (!B64URL.test(s) || !verifySignature(`${h}.${p}`, key, Buffer.from(s, 'base64url'))) {
+      throw tokenInvalid('The token signature is invalid.');
     }
-    return checkTimes(claims, at) ?? claims;
-  };
+    const refusal = checkClaims(claims, options, now());
+    if (refusal) throw refusal;
+    return claims;
+  }
+
+  return (token: string): Promise<TokenClaims | PortvaktError> =>
+    verify(token).catch((err: unknown) => {
+      // Translation, not a swallow: every refusal is a PortvaktError, and anything else would be a bug.
+      if (isPortvaktError(err)) return err;
+      throw err;
+    });
+}
+
+function verifySignature(signingInput: string, key: KeyObject, signature: Buffer): boolean {
+  try {
+    return rsaVerify('RSA-SHA256', Buffer.from(signingInput), key, signature);
+  } catch {
+    return false; // e.g. a signature of the wrong length
+  }
 }
 
 export type TokenVerifier = ReturnType<typeof createTokenVerifier>;
