@@ -74,17 +74,13 @@ const keyOf = (query: DecisionQuery) => `${query.systemUserId} ${query.resource}
  */
 export function createDecisionCache(options: DecisionCacheOptions): DecisionCache {
   const { ttlSeconds, max, denyTtlSeconds = MAX_DENY_TTL_SECONDS, decide, shared, onLookup, now } = options;
-  if (!(Number.isFinite(ttlSeconds) && ttlSeconds > 0)) {
-    throw new RangeError('createDecisionCache: ttlSeconds must be a positive number of seconds.');
-  }
-  if (!(Number.isSafeInteger(max) && max > 0))
-    throw new RangeError('createDecisionCache: max must be a positive integer.');
-  if (!(Number.isFinite(denyTtlSeconds) && denyTtlSeconds > 0 && denyTtlSeconds <= MAX_DENY_TTL_SECONDS)) {
-    throw new RangeError(`createDecisionCache: denyTtlSeconds must be above 0 and at most ${MAX_DENY_TTL_SECONDS}.`);
-  }
-  // Whole milliseconds, at least 1: a ttl of 0 would mean "never expires" to lru-cache.
+  // Options arrive parsed (createPortvakt's schema). Whole milliseconds, at least 1: a ttl of 0 would mean
+  // "never expires" to lru-cache. A refusal is never reused longer than MAX_DENY_TTL_SECONDS, whatever is asked.
   const permitTtlMs = Math.max(1, Math.round(ttlSeconds * 1000));
-  const denyTtlMs = Math.min(permitTtlMs, Math.max(1, Math.round(denyTtlSeconds * 1000)));
+  const denyTtlMs = Math.min(
+    permitTtlMs,
+    Math.max(1, Math.round(Math.min(denyTtlSeconds, MAX_DENY_TTL_SECONDS) * 1000)),
+  );
   const ttlOf = (decision: Decision) => (decision.permit ? permitTtlMs : denyTtlMs);
   const clock = now ?? (() => performance.now());
   // After clear(), the shared level is not read for one Permit TTL: what it holds may predate the clear.

@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
 import { z } from 'zod';
 import type { Logger } from '../observe.js';
-import { isUrl, REDIS_PROTOCOLS } from '../url.js';
 import type { Decision } from './response.js';
 
 /** Prefix of every key in Redis. The version changes whenever the stored value's shape does. */
@@ -100,11 +99,6 @@ function loadRedis(): typeof import('ioredis').Redis {
  */
 export function createRedisDecisionStore(options: RedisDecisionStoreOptions): SharedDecisionStore {
   const { url, timeoutMs = DEFAULT_REDIS_TIMEOUT_MS, logger, onLookup, onError } = options;
-  if (!isUrl(url, REDIS_PROTOCOLS))
-    throw new TypeError('createRedisDecisionStore: url must be a redis:// or rediss:// URL.');
-  if (!(Number.isSafeInteger(timeoutMs) && timeoutMs > 0)) {
-    throw new RangeError('createRedisDecisionStore: timeoutMs must be a positive integer of milliseconds.');
-  }
   const Redis = loadRedis();
   const client = new Redis(url, {
     // Fail fast instead of queueing: a command while disconnected is rejected at once, and a command whose
