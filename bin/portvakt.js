@@ -7,4 +7,13 @@ if (!existsSync(cli)) {
   console.error('portvakt: dist/ is missing — run `npm run build` (npm ci does this via `prepare`).');
   process.exit(1);
 }
-await import(cli.href);
+try {
+  await import(cli.href);
+} catch (err) {
+  // The gateway's and the sandbox's packages are optional peers: `npm install portvakt` alone does not bring them.
+  if (err?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
+  console.error(`portvakt: ${err.message.split('\n')[0]}
+The gateway and the sandbox need packages the library does not install. Install them next to portvakt:
+  npm install express pino pino-http prom-client pg @electric-sql/pglite ioredis yaml ajv ajv-formats swagger-ui-dist`);
+  process.exit(1);
+}
