@@ -31,6 +31,11 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/** The refusals of the token itself, counted as token rejections by reason: the table's `token` stage. */
+export const TOKEN_REJECTION_CODES = (Object.keys(ERROR_CODES) as ErrorCode[]).filter(
+  (code) => ERROR_CODES[code].stage === 'token',
+);
+
 /** Seconds a client should wait before retrying after a 503 from an upstream outage. */
 export const RETRY_AFTER_SECONDS = 5;
 

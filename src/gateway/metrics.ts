@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { TOKEN_REJECTION_CODES } from '../errors.js';
 import type { Observer } from '../observe.js';
 
 /** Label for a request no route of the app matched (404s), so raw URLs never become label values. */
@@ -58,7 +59,7 @@ export function createGatewayMetrics(): GatewayMetrics {
   });
   const tokenRejections = new Counter({
     name: 'portvakt_token_rejections_total',
-    help: 'Requests refused for their token, by reason (token_missing, token_invalid, insufficient_scope, systemuser_missing).',
+    help: `Requests refused for their token, by reason (${TOKEN_REJECTION_CODES.join(', ')}).`,
     labelNames: ['reason'] as const,
     registers: [registry],
   });
@@ -100,9 +101,7 @@ export function createGatewayMetrics(): GatewayMetrics {
     registers: [registry],
   });
   // Every label exists from the start, so dashboards and alerts see 0 rather than no series.
-  for (const reason of ['token_missing', 'token_invalid', 'insufficient_scope', 'systemuser_missing']) {
-    tokenRejections.inc({ reason }, 0);
-  }
+  for (const reason of TOKEN_REJECTION_CODES) tokenRejections.inc({ reason }, 0);
   for (const outcome of ['hit', 'miss', 'malformed', 'unavailable']) sharedLookups.inc({ outcome }, 0);
   for (const operation of ['get', 'set', 'connection']) sharedErrors.inc({ operation }, 0);
   for (const outcome of ['permit', 'deny', 'error']) pdpCalls.inc({ outcome }, 0);
