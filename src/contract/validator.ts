@@ -130,13 +130,14 @@ export function createResponseValidator(document: Json, options: ResponseValidat
     return found;
   }
 
-  function checkHeaders(response: Located, res: ResponseUnderTest, problems: string[]) {
+  function checkHeaders(response: Located, res: ResponseUnderTest, problems: string[], requireAll = false) {
     const headers = isObject(response.node.headers) ? response.node.headers : {};
     for (const [header, value] of Object.entries(headers)) {
       const declared = located(value, `${response.pointer}/headers/${escapePointer(header)}`);
       const text = headerText(res.headers[header.toLowerCase()]);
       if (text === undefined) {
         if (declared.node.required === true) problems.push(`header ${header} is required`);
+        else if (requireAll) problems.push(`the documented header ${header} is missing`);
         continue;
       }
       if (!isObject(declared.node.schema)) continue;
@@ -178,8 +179,16 @@ export function createResponseValidator(document: Json, options: ResponseValidat
     if (!validate(body)) problems.push(`body: ${ajv.errorsText(validate.errors)}`);
   }
 
-  /** Every way the response departs from the document (empty when it conforms). */
-  function problemsOf(method: string, url: string, res: ResponseUnderTest): { where: string; problems: string[] } {
+  /**
+   * Every way the response departs from the document (empty when it conforms). `requireAllHeaders`: every
+   * header the response documents must be present, not only those marked `required`.
+   */
+  function problemsOf(
+    method: string,
+    url: string,
+    res: ResponseUnderTest,
+    checks: { requireAllHeaders?: boolean } = {},
+  ): { where: string; problems: string[] } {
     const path = new URL(url, 'http://contract.invalid').pathname;
     let response: Located;
     try {
@@ -189,7 +198,7 @@ export function createResponseValidator(document: Json, options: ResponseValidat
       return { where: `${method.toUpperCase()} ${path}`, problems: [err.message] };
     }
     const problems: string[] = [];
-    checkHeaders(response, res, problems);
+    checkHeaders(response, res, problems, checks.requireAllHeaders);
     checkBody(response, method, res, problems);
     return { where: response.where, problems };
   }
