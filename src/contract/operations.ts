@@ -45,7 +45,9 @@ const DEFAULT_PARTY_PARAMETER = 'partIdentifikator';
 function scopesOf(operation: Json, document: Json): string[] {
   const security = operation.security ?? document.security;
   if (!Array.isArray(security)) return [];
-  return security.flatMap((req) => (isObject(req) ? Object.values(req).flat() : [])).filter((s) => typeof s === 'string');
+  return security
+    .flatMap((req) => (isObject(req) ? Object.values(req).flat() : []))
+    .filter((s) => typeof s === 'string');
 }
 
 const today = () => new Date().toISOString().slice(0, 10);
@@ -93,9 +95,12 @@ export function discoverOperations(document: Json, data: ContractData = {}): Con
       const operationId = operation.operationId;
       const resource = operation['x-altinn-resource'];
       const action = operation['x-altinn-action'];
-      if (typeof operationId !== 'string') throw new SpecReadError(`${where}: a secured operation needs an operationId`);
+      if (typeof operationId !== 'string')
+        throw new SpecReadError(`${where}: a secured operation needs an operationId`);
       if (typeof resource !== 'string' || typeof action !== 'string') {
-        throw new SpecReadError(`${operationId} (${where}): a secured operation needs x-altinn-resource and x-altinn-action`);
+        throw new SpecReadError(
+          `${operationId} (${where}): a secured operation needs x-altinn-resource and x-altinn-action`,
+        );
       }
       const values = { ...data.parameters, ...data.operations?.[operationId]?.parameters };
       const parameters = [
@@ -120,7 +125,8 @@ export function discoverOperations(document: Json, data: ContractData = {}): Con
       const pathValues: Record<string, string> = {};
       for (const name of pathNames.filter((n) => n !== partyParameter)) {
         const value = values[name] ?? exampleOf(byKey.get(`path:${name}`) ?? {}, document);
-        if (value === undefined) throw new SpecReadError(`${operationId}: no value for path parameter ${name} (give one in the data file)`);
+        if (value === undefined)
+          throw new SpecReadError(`${operationId}: no value for path parameter ${name} (give one in the data file)`);
         pathValues[name] = value;
       }
       const query: Record<string, string> = {};

@@ -83,7 +83,10 @@ function describeExpected(c: MatrixCase, op: ContractOperation): string {
   return `${c.refusal.status} ${c.refusal.code}`;
 }
 
-const mediaType = (res: ResponseUnderTest) => String(res.headers['content-type'] ?? '').split(';')[0]!.trim();
+const mediaType = (res: ResponseUnderTest) =>
+  String(res.headers['content-type'] ?? '')
+    .split(';')[0]!
+    .trim();
 const headerOf = (res: ResponseUnderTest, name: string) => {
   const value = res.headers[name];
   return Array.isArray(value) ? value.join(', ') : value;
@@ -93,9 +96,12 @@ function challengeProblem(expected: Challenge, header: string | undefined, scope
   if (header === undefined) return 'no WWW-Authenticate header';
   if (!/^Bearer\b/i.test(header)) return `WWW-Authenticate is "${header}", not a Bearer challenge`;
   if (expected === 'bearer') {
-    return /\berror=/i.test(header) ? `WWW-Authenticate "${header}" has an error attribute (none without a token)` : undefined;
+    return /\berror=/i.test(header)
+      ? `WWW-Authenticate "${header}" has an error attribute (none without a token)`
+      : undefined;
   }
-  if (!new RegExp(`\\berror="${expected}"`).test(header)) return `WWW-Authenticate "${header}" lacks error="${expected}"`;
+  if (!new RegExp(`\\berror="${expected}"`).test(header))
+    return `WWW-Authenticate "${header}" lacks error="${expected}"`;
   if (expected === 'insufficient_scope' && !header.includes(`scope="${scope}"`)) {
     return `WWW-Authenticate "${header}" lacks scope="${scope}"`;
   }
@@ -108,7 +114,9 @@ function refusalProblems(c: MatrixCase, op: ContractOperation, res: ResponseUnde
   const problems: string[] = [];
   const code = (body as { code?: unknown } | undefined)?.code;
   if (res.status !== expected.status) {
-    problems.push(`expected ${expected.status} ${expected.code}, got ${res.status}${typeof code === 'string' ? ` ${code}` : ''}`);
+    problems.push(
+      `expected ${expected.status} ${expected.code}, got ${res.status}${typeof code === 'string' ? ` ${code}` : ''}`,
+    );
   }
   if (mediaType(res) !== 'application/problem+json') {
     problems.push(`the refusal is ${mediaType(res) || 'without Content-Type'}, not application/problem+json`);
@@ -143,7 +151,8 @@ export async function contractTest(options: ContractTestOptions): Promise<Contra
   let operations = discoverOperations(document, data);
   if (options.only && options.only.length > 0) {
     const unknown = options.only.filter((id) => !operations.some((op) => op.operationId === id));
-    if (unknown.length > 0) throw new ContractTestError(`--only: no secured operation ${unknown.join(', ')} in the document`);
+    if (unknown.length > 0)
+      throw new ContractTestError(`--only: no secured operation ${unknown.join(', ')} in the document`);
     operations = operations.filter((op) => options.only!.includes(op.operationId));
   }
   if (operations.length === 0) throw new ContractTestError('the document has no secured operation to test');
@@ -204,15 +213,20 @@ async function runCase({ op, c, authority, validator, baseUrl, timeoutMs }: Case
     expected: describeExpected(c, op),
     actual,
     problems,
-    ...(outcome === 'passed' ? {} : { message: `${op.operationId} › ${c.id} (${c.description}): ${problems.join('; ')}` }),
+    ...(outcome === 'passed'
+      ? {}
+      : { message: `${op.operationId} › ${c.id} (${c.description}): ${problems.join('; ')}` }),
     durationMs: Math.round(performance.now() - started),
   });
   const pdp = authority.pdp;
   if (c.pdpDown && !pdp) return result('skipped', '', ['the tester does not run the PDP here']);
 
-  const party = { party: authority.party, other: authority.otherParty, malformed: malformedParty(authority.party), fresh: freshParty() }[
-    c.party
-  ];
+  const party = {
+    party: authority.party,
+    other: authority.otherParty,
+    malformed: malformedParty(authority.party),
+    fresh: freshParty(),
+  }[c.party];
   const url = `${baseUrl}${requestPath(op, party)}`;
   const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
   try {
@@ -228,7 +242,12 @@ async function runCase({ op, c, authority, validator, baseUrl, timeoutMs }: Case
   if (c.pdpDown) await pdp!.setDown(true);
   let res: ResponseUnderTest;
   try {
-    const answer = await fetch(url, { method: op.method, headers, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    const answer = await fetch(url, {
+      method: op.method,
+      headers,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     res = { status: answer.status, headers: Object.fromEntries(answer.headers), text: await answer.text() };
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
@@ -242,7 +261,9 @@ async function runCase({ op, c, authority, validator, baseUrl, timeoutMs }: Case
   const actual = `${res.status} ${typeof code === 'string' ? code : mediaType(res) || 'no content type'}`;
   const problems = c.refusal ? refusalProblems(c, op, res, body) : [];
   if (!c.refusal && !op.successStatuses.some((s) => s === String(res.status) || s === `${String(res.status)[0]}XX`)) {
-    problems.push(`expected ${op.successStatuses.join('/') || 'a documented 2xx'}, got ${res.status}${typeof code === 'string' ? ` ${code}` : ''}`);
+    problems.push(
+      `expected ${op.successStatuses.join('/') || 'a documented 2xx'}, got ${res.status}${typeof code === 'string' ? ` ${code}` : ''}`,
+    );
   }
   const documented = validator.problems(op.method, url, res, { requireAllHeaders: !c.refusal });
   problems.push(...documented.problems.map((p) => (p.startsWith(op.method) ? p : `${p} (per ${documented.where})`)));

@@ -268,7 +268,10 @@ export async function startSandboxMaskinporten(options: SandboxMaskinportenOptio
     try {
       ({ payload: claims } = await jwtVerify(String(body.token), localJwks, { issuer, algorithms: ['RS256'] }));
     } catch {
-      return sendJson(res, 400, { error: 'invalid_request', error_description: 'token must be one this sandbox issued' });
+      return sendJson(res, 400, {
+        error: 'invalid_request',
+        error_description: 'token must be one this sandbox issued',
+      });
     }
     const now = Math.floor(Date.now() / 1000);
     const changes: Record<string, JWTPayload> = {
@@ -276,7 +279,8 @@ export async function startSandboxMaskinporten(options: SandboxMaskinportenOptio
       'other-issuer': { iss: 'https://other-issuer.invalid/' },
     };
     const change = changes[String(body.change)];
-    if (!change) return sendJson(res, 400, { error: 'invalid_request', error_description: 'change: expired | other-issuer' });
+    if (!change)
+      return sendJson(res, 400, { error: 'invalid_request', error_description: 'change: expired | other-issuer' });
     const accessToken = compactRs256(buildHeader(signingKey.kid), { ...claims, ...change }, signingKey.privateKey);
     return sendJson(res, 200, { access_token: accessToken }, { 'cache-control': 'no-store' });
   }

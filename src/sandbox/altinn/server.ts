@@ -342,7 +342,8 @@ export async function startSandboxAltinn(options: SandboxAltinnOptions): Promise
       try {
         body = JSON.parse((await readBody(req)).toString('utf8')) as typeof body;
       } catch {}
-      if (body?.mode !== 'up' && body?.mode !== 'down') throw new Answer(400, { title: 'mode: up | down', status: 400 });
+      if (body?.mode !== 'up' && body?.mode !== 'down')
+        throw new Answer(400, { title: 'mode: up | down', status: 400 });
       pdpState.mode = body.mode;
     } else if (method !== 'GET') return notAllowed('GET, PUT');
     return ok({ ...pdpState });
