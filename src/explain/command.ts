@@ -1,0 +1,1 @@
+export async function explainCommand(_args: string[]): Promise<number> { return 1; }
