@@ -164,6 +164,22 @@ function configError(err: unknown): never {
   throw new ExplainError(`the pipeline needs the gateway's environment: ${(err as ConfigError).message}`);
 }
 
+type Refusal = NonNullable<Explanation['refusal']>;
+
+/** Reading only, without the issuer's keys: structure, expiry and the system user entry. */
+function readOnlyRefusal(token: TokenDescription | undefined): Refusal | undefined {
+  if (!token)
+    return { check: 'token', status: 401, code: 'token_invalid', detail: 'not a JWS (three base64url JSON parts)' };
+  if (token.expired)
+    return { check: 'token', status: 401, code: 'token_invalid', detail: `expired ${token.expiresAt ?? ''}` };
+  return systemUserRefusal(token);
+}
+
+function systemUserRefusal(token: TokenDescription | undefined): Refusal | undefined {
+  if (!token || token.systemUser) return undefined;
+  return { check: 'system user', status: 403, code: 'systemuser_missing', detail: token.systemUserProblem ?? '' };
+}
+
 /**
  * Says what a token is and the first check that would refuse it. Without `issuer` or `operation` it
  * reads the token only; with `issuer` it checks signature and claims with Portvakt's own verifier;
@@ -171,137 +187,96 @@ function configError(err: unknown): never {
  * environment variables), PDP call included.
  */
 export async function explainToken(options: ExplainOptions): Promise<Explanation> {
-  const now = options.now ?? Date.now();
-  const env = options.env ?? process.env;
   const token = options.token.trim().replace(/^Bearer\s+/i, '');
-  const description = describeToken(token, now);
+  const description = describeToken(token, options.now ?? Date.now());
   const explanation: Explanation = { token: description, against: {}, checks: [], passes: true };
-  const runsPipeline = options.operation !== undefined;
-  if (runsPipeline && options.party === undefined) throw new ExplainError('--operation needs --party');
+  if (options.operation && options.party === undefined) throw new ExplainError('--operation needs --party');
 
-  if (!options.issuer && !runsPipeline) {
-    // Reading only: what can be said without the issuer's keys.
-    const expired = description?.expired === true;
-    const detail = !description
-      ? 'not a JWS (three base64url JSON parts)'
-      : expired
-        ? `expired ${description.expiresAt ?? ''}`
-        : 'readable; signature not checked (give --issuer)';
-    explanation.checks.push({ check: 'token', outcome: description && !expired ? 'pass' : 'fail', detail });
-    if (!description || expired) {
-      explanation.refusal = { check: 'token', status: 401, code: 'token_invalid', detail };
-      explanation.passes = false;
-    } else {
-      const userOk = description.systemUser !== undefined;
-      explanation.checks.push({
-        check: 'system user',
-        outcome: userOk ? 'pass' : 'fail',
-        detail: userOk ? `system user ${description.systemUser!.id}` : description.systemUserProblem!,
-      });
-      if (!userOk) {
-        explanation.refusal = {
-          check: 'system user',
-          status: 403,
-          code: 'systemuser_missing',
-          detail: description.systemUserProblem!,
-        };
-        explanation.passes = false;
-      }
-    }
-    return explanation;
+  let refusal: Refusal | undefined;
+  let run: readonly CheckName[] = ['token', 'system user'];
+  if (options.operation) {
+    run = CHECKS;
+    refusal = await runPipeline(token, options, options.operation, explanation);
+  } else if (options.issuer) {
+    // The verifier, then the same system user reading the pipeline does (it would come after the scope).
+    refusal = (await runPipeline(token, options, undefined, explanation)) ?? systemUserRefusal(description);
+  } else {
+    refusal = readOnlyRefusal(description);
   }
 
+  const failedAt = refusal ? run.indexOf(refusal.check) : run.length;
+  explanation.checks = run.map((check, i) => ({
+    check,
+    outcome: i < failedAt ? 'pass' : i === failedAt ? 'fail' : 'not run',
+    detail:
+      i < failedAt
+        ? passDetail(check, description, options, explanation.keys)
+        : i === failedAt
+          ? `${refusal!.status} ${refusal!.code}: ${refusal!.detail}`
+          : 'not reached',
+  }));
+  if (refusal) {
+    explanation.refusal = refusal;
+    explanation.passes = false;
+  }
+  return explanation;
+}
+
+/**
+ * Runs Portvakt's pipeline on the token: for `operation` with the gateway's options from the environment
+ * and a recorder in front of the PDP; without one, only the token checks against `options.issuer`.
+ */
+async function runPipeline(
+  token: string,
+  options: ExplainOptions,
+  operation: ExplainOptions['operation'],
+  explanation: Explanation,
+): Promise<Refusal | undefined> {
+  const env = options.env ?? process.env;
   let config: ReturnType<typeof loadConfig> | undefined;
-  if (runsPipeline) {
+  if (operation) {
     try {
       config = loadConfig({ ...env, ...(options.issuer ? { MASKINPORTEN_ISSUER: options.issuer } : {}) });
     } catch (err) {
       configError(err);
     }
   }
-  const issuer = options.issuer ?? config!.issuer;
+  const issuer = config?.issuer ?? options.issuer!;
   explanation.against.issuer = issuer;
   const keys = await fetchKeys(issuer);
-  if ('kids' in keys) keys.kidFound = keys.kids.includes(String(description?.header.kid));
+  if ('kids' in keys) keys.kidFound = keys.kids.includes(String(explanation.token?.header.kid));
   explanation.keys = keys;
 
-  const operation = options.operation ?? { operationId: '', scope: NO_SUCH_SCOPE, resource: 'none', action: 'none' };
   const recorder = config ? await startPdpRecorder(config.pdpUrl, config.pdpTimeoutMs) : undefined;
-  if (config) {
+  if (config && operation) {
     explanation.against = { issuer, operation: operation.operationId, party: options.party!, pdpUrl: config.pdpUrl };
   }
+  const audience = config?.audience ?? env.MASKINPORTEN_AUDIENCE;
   const portvakt = createPortvakt({
     issuer,
     ...(config?.jwksUri ? { jwksUri: config.jwksUri } : {}),
-    ...(config?.audience
-      ? { audience: config.audience }
-      : env.MASKINPORTEN_AUDIENCE
-        ? { audience: env.MASKINPORTEN_AUDIENCE }
-        : {}),
+    ...(audience ? { audience } : {}),
     // Without an operation the pipeline stops at the scope, before any PDP call: this URL is never asked.
     pdpUrl: recorder?.url ?? 'http://127.0.0.1:9/unused',
     ...(config?.subscriptionKey ? { subscriptionKey: config.subscriptionKey } : {}),
     ...(config?.pepCredentials ? { pepCredentials: config.pepCredentials } : {}),
     ...(config ? { pdpTimeoutMs: config.pdpTimeoutMs } : {}),
   });
-  let failed: CheckName | undefined;
   try {
-    await portvakt.authorizeRequest({ authorization: `Bearer ${token}`, party: options.party }, operation);
+    const asked = operation ?? { scope: NO_SUCH_SCOPE, resource: 'none', action: 'none' };
+    await portvakt.authorizeRequest({ authorization: `Bearer ${token}`, party: options.party }, asked);
+    return undefined;
   } catch (err) {
     if (!isPortvaktError(err)) throw err;
-    const check = CHECK_OF[err.code] ?? 'token';
-    if (!(runsPipeline === false && err.code === 'insufficient_scope')) {
-      failed = check;
-      explanation.refusal = { check, status: err.status, code: err.code, detail: err.detail };
-      explanation.passes = false;
-    }
+    // Token checks only: reaching the scope check means the token itself passed.
+    if (!operation && err.code === 'insufficient_scope') return undefined;
+    return { check: CHECK_OF[err.code] ?? 'token', status: err.status, code: err.code, detail: err.detail };
   } finally {
     await recorder?.close();
     await portvakt.close();
+    const exchange = recorder?.exchanges[0];
+    if (exchange) explanation.pdp = exchange;
   }
-  const exchange = recorder?.exchanges[0];
-  if (exchange) explanation.pdp = exchange;
-
-  const run = runsPipeline ? CHECKS : (['token'] as const);
-  let reached = true;
-  for (const check of run) {
-    if (!reached) {
-      explanation.checks.push({ check, outcome: 'not run', detail: 'not reached' });
-      continue;
-    }
-    if (check === failed) {
-      explanation.checks.push({
-        check,
-        outcome: 'fail',
-        detail: `${explanation.refusal!.status} ${explanation.refusal!.code}: ${explanation.refusal!.detail}`,
-      });
-      reached = false;
-      continue;
-    }
-    explanation.checks.push({ check, outcome: 'pass', detail: passDetail(check, description, options, keys) });
-  }
-  if (!runsPipeline && description) {
-    const userOk = description.systemUser !== undefined;
-    explanation.checks.push({
-      check: 'system user',
-      outcome: failed ? 'not run' : userOk ? 'pass' : 'fail',
-      detail: failed
-        ? 'not reached'
-        : userOk
-          ? `system user ${description.systemUser!.id}`
-          : description.systemUserProblem!,
-    });
-    if (!failed && !userOk) {
-      explanation.refusal = {
-        check: 'system user',
-        status: 403,
-        code: 'systemuser_missing',
-        detail: description.systemUserProblem!,
-      };
-      explanation.passes = false;
-    }
-  }
-  return explanation;
 }
 
 function passDetail(
@@ -312,11 +287,12 @@ function passDetail(
 ): string {
   switch (check) {
     case 'token':
+      if (!keys) return 'readable and not expired; signature not checked (give --issuer)';
       return `signature valid (kid ${String(token?.header.kid)}${keys && 'jwksUri' in keys ? ` in ${keys.jwksUri}` : ''}), issuer and lifetime accepted`;
     case 'scope':
       return `has ${options.operation!.scope}`;
     case 'system user':
-      return `${token?.systemUser?.id} of ${token?.systemUser?.orgNo}, system ${token?.systemUser?.systemId}`;
+      return `${token?.systemUser?.id}, owned by org ${token?.systemUser?.orgNo}, system ${token?.systemUser?.systemId}`;
     case 'party':
       return `${options.party} is a valid organization number`;
     case 'decision':
