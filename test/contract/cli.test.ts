@@ -57,7 +57,7 @@ describe('npx portvakt contract-test --sandbox', () => {
   });
 });
 
-describe('npx portvakt contract-test against a running sandbox', () => {
+describe('npx portvakt contract-test against a running sandbox', { timeout: 60_000 }, () => {
   let sandbox: SandboxProcess;
   beforeAll(async () => {
     sandbox = await startSandboxProcess();

@@ -27,7 +27,7 @@ function explain(token: string, args: string[], env: Record<string, string>) {
   );
 }
 
-describe('npx portvakt explain against the sandbox', () => {
+describe('npx portvakt explain against the sandbox', { timeout: 60_000 }, () => {
   let sandbox: SandboxProcess;
   let env: Record<string, string>;
   beforeAll(async () => {
