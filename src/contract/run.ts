@@ -250,8 +250,9 @@ async function runCase({ op, c, authority, validator, baseUrl, timeoutMs }: Case
     });
     res = { status: answer.status, headers: Object.fromEntries(answer.headers), text: await answer.text() };
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-    return result('failed', 'no answer', [`${op.method} ${url}: ${cause}`]);
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    const reason = cause?.code ?? cause?.message ?? (err as Error).message;
+    return result('failed', 'no answer', [`${op.method} ${url}: ${reason}`]);
   } finally {
     if (c.pdpDown) await pdp!.setDown(false);
   }

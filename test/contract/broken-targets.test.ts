@@ -15,7 +15,9 @@ import {
   type TestIssuer,
   type TestPdp,
   testConfig,
+  toJUnitXml,
 } from '../../src/testing/index.js';
+import { expectWellFormedXml } from './xml.js';
 
 const SPEC = new URL('./fixtures/things.openapi.yaml', import.meta.url);
 const OPERATION = { scope: 'skatteetaten:kravogbetalinger', resource: 'ske-krav-og-betalinger', action: 'read' };
@@ -102,6 +104,11 @@ describe('a deliberately broken target fails with a message naming the operation
 
   it('a body missing a required field', async () => {
     const report = await run('body-missing-field');
+    const xml = toJUnitXml(report);
+    expectWellFormedXml(xml);
+    expect(xml).toContain(
+      '<failure message="listThings › permitted (a permitted system user and party): body: data must have required property &apos;things&apos;',
+    );
     expect(failures(report)).toEqual({
       permitted: expect.stringMatching(/^listThings › permitted .*: body: data must have required property 'things'/),
     });

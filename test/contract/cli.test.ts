@@ -3,33 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type SandboxProcess, startSandboxProcess } from '../sandbox/process.js';
-
-/** Well-formed XML as far as a JUnit reader cares: one root, every element closed in order, entities known. */
-function expectWellFormedXml(xml: string) {
-  expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n')).toBe(true);
-  const body = xml.replace(/^<\?xml[^>]*\?>\s*/, '');
-  const stack: string[] = [];
-  let roots = 0;
-  const tag = /<(\/?)([A-Za-z][\w.-]*)((?:\s+[\w:.-]+="[^"<]*")*)\s*(\/?)>|([^<]+)/g;
-  let consumed = 0;
-  for (const m of body.matchAll(tag)) {
-    expect(m.index, `unparsable XML at ${m.index}`).toBe(consumed);
-    consumed += m[0].length;
-    if (m[5] !== undefined) {
-      expect(m[5].replace(/&(amp|lt|gt|quot|apos);/g, '')).not.toMatch(/[&<]/);
-      continue;
-    }
-    const [, closing, name, , selfClosing] = m;
-    if (closing) expect(stack.pop()).toBe(name);
-    else if (!selfClosing) {
-      if (stack.length === 0) roots += 1;
-      stack.push(name!);
-    } else if (stack.length === 0) roots += 1;
-  }
-  expect(consumed).toBe(body.length);
-  expect(stack).toEqual([]);
-  expect(roots).toBe(1);
-}
+import { expectWellFormedXml } from './xml.js';
 
 describe('npx portvakt contract-test --sandbox', () => {
   let dir: string;
