@@ -13,7 +13,7 @@ describe('npx portvakt contract-test --sandbox', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('starts a sandbox when none runs, passes every case for the three operations and writes JUnit XML', {
-    timeout: 60_000,
+    timeout: 90_000,
   }, async () => {
     const junit = join(dir, 'junit.xml');
     const { code, stdout, stderr } = await runCli(['contract-test', '--sandbox', '--junit', junit], {
