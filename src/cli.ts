@@ -6,7 +6,11 @@ const USAGE = `Usage:
   portvakt serve                     the gateway, configured by environment (see README)
   portvakt sandbox                   the whole system-user world on this machine (npm start)
   portvakt token --org <orgno> [--scope <scope>]
-                                     a sandbox system-user token on stdout`;
+                                     a sandbox system-user token on stdout
+  portvakt contract-test [--spec openapi.yaml] [--base-url URL | --sandbox] [--junit FILE] [--only opId,…]
+                                     drive every secured operation through the authorization matrix
+  portvakt explain [--token-file FILE] [--issuer URL] [--operation opId --party orgno] [--json]
+                                     what a token (on stdin) is and the first check that refuses it`;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
@@ -51,6 +55,16 @@ async function main(argv: string[]) {
       const { values } = parseArgs({ args: rest, options: { org: { type: 'string' }, scope: { type: 'string' } } });
       const { tokenCommand } = await import('./sandbox/token-command.js');
       return tokenCommand(values);
+    }
+    case 'contract-test': {
+      const { contractTestCommand } = await import('./contract/command.js');
+      process.exitCode = await contractTestCommand(rest);
+      return;
+    }
+    case 'explain': {
+      const { explainCommand } = await import('./explain/command.js');
+      process.exitCode = await explainCommand(rest);
+      return;
     }
     case undefined:
     case '-h':

@@ -101,6 +101,7 @@ export async function startSandboxMaskinporten(options: SandboxMaskinportenOptio
       if (req.method !== 'POST') return sendJson(res, 405, { error: 'invalid_request' }, { allow: 'POST' });
       return token(req, res);
     }
+    if (path === '/sandbox/reissue' && req.method === 'POST') return reissue(req, res);
     const keyPath = /^\/clients\/([^/]+)\/(?:keys|jwks)$/.exec(path);
     if (keyPath && req.method === 'POST') return registerKey(decodeURIComponent(keyPath[1]!), req, res);
     return sendJson(res, 404, { error: 'not_found', error_description: `no such endpoint: ${path}` });
@@ -250,6 +251,38 @@ export async function startSandboxMaskinporten(options: SandboxMaskinportenOptio
     });
     const accessToken = compactRs256(buildHeader(signingKey.kid), payload, signingKey.privateKey);
     return { access_token: accessToken, token_type: 'Bearer', expires_in: lifetime, scope: scopes.join(' ') };
+  }
+
+  /**
+   * Sandbox only (for `portvakt contract-test`): a token this Maskinporten issued, signed again with one
+   * defect a resource server must refuse: `expired` (exp ten minutes ago) or `other-issuer` (another `iss`).
+   */
+  async function reissue(req: IncomingMessage, res: ServerResponse) {
+    let body: { token?: unknown; change?: unknown };
+    try {
+      body = JSON.parse((await readBody(req)).toString('utf8')) as typeof body;
+    } catch {
+      return sendJson(res, 400, { error: 'invalid_request', error_description: 'body must be JSON' });
+    }
+    let claims: JWTPayload;
+    try {
+      ({ payload: claims } = await jwtVerify(String(body.token), localJwks, { issuer, algorithms: ['RS256'] }));
+    } catch {
+      return sendJson(res, 400, {
+        error: 'invalid_request',
+        error_description: 'token must be one this sandbox issued',
+      });
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const changes: Record<string, JWTPayload> = {
+      expired: { iat: now - 900, exp: now - 600 },
+      'other-issuer': { iss: 'https://other-issuer.invalid/' },
+    };
+    const change = changes[String(body.change)];
+    if (!change)
+      return sendJson(res, 400, { error: 'invalid_request', error_description: 'change: expired | other-issuer' });
+    const accessToken = compactRs256(buildHeader(signingKey.kid), { ...claims, ...change }, signingKey.privateKey);
+    return sendJson(res, 200, { access_token: accessToken }, { 'cache-control': 'no-store' });
   }
 
   function forgetOldJtis(now: number) {

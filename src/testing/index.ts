@@ -70,3 +70,14 @@ export function testEnv(issuer: TestIssuer, pdp: TestPdp): Record<string, string
     ...(pdp.subscriptionKey === undefined ? {} : { ALTINN_SUBSCRIPTION_KEY: pdp.subscriptionKey }),
   };
 }
+
+export type { ContractData } from '../contract/operations.js';
+export { formatTable, toJUnitXml } from '../contract/report.js';
+export {
+  type CaseOutcome,
+  type ContractCaseResult,
+  type ContractReport,
+  ContractTestError,
+  type ContractTestOptions,
+  contractTest,
+} from '../contract/run.js';

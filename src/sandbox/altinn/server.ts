@@ -129,6 +129,7 @@ export async function startSandboxAltinn(options: SandboxAltinnOptions): Promise
   ): Promise<Reply> {
     let m: RegExpExecArray | null;
     if (path === PDP_PATH) return method === 'POST' ? authorize(req) : notAllowed('POST');
+    if (path === '/sandbox/pdp') return pdpControl(method, req);
 
     if (path === `${AUTH}/openid/.well-known/openid-configuration`) {
       return ok({ issuer: altinnIssuer(), jwks_uri: `${origin}${AUTH}/openid/.well-known/openid-configuration/jwks` });
@@ -330,7 +331,27 @@ export async function startSandboxAltinn(options: SandboxAltinnOptions): Promise
     if (!scopes.includes(PEP_SCOPE)) throw problem(403, 'AUTH-00403', 'Forbidden', `scope ${PEP_SCOPE} is required`);
   }
 
+  /**
+   * Sandbox only (for `portvakt contract-test`): `GET` says how many requests the PDP received; `PUT
+   * { "mode": "down" }` makes it answer 503 until `{ "mode": "up" }`.
+   */
+  const pdpState = { mode: 'up' as 'up' | 'down', calls: 0 };
+  async function pdpControl(method: string, req: IncomingMessage): Promise<Reply> {
+    if (method === 'PUT') {
+      let body: { mode?: unknown } | undefined;
+      try {
+        body = JSON.parse((await readBody(req)).toString('utf8')) as typeof body;
+      } catch {}
+      if (body?.mode !== 'up' && body?.mode !== 'down')
+        throw new Answer(400, { title: 'mode: up | down', status: 400 });
+      pdpState.mode = body.mode;
+    } else if (method !== 'GET') return notAllowed('GET, PUT');
+    return ok({ ...pdpState });
+  }
+
   async function authorize(req: IncomingMessage): Promise<Reply> {
+    pdpState.calls += 1;
+    if (pdpState.mode === 'down') throw problem(503, 'AUTH-00503', 'Service Unavailable', 'the PDP is down (sandbox)');
     await requirePep(req);
     let body: unknown;
     try {
