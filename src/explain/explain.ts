@@ -1,7 +1,7 @@
+import { callerOf } from '../caller/caller.js';
 import { type ErrorCode, isPortvaktError } from '../errors.js';
 import { type ConfigError, loadConfig } from '../gateway/config.js';
 import { createPortvakt } from '../portvakt.js';
-import { readSystemUser } from '../systemuser/claims.js';
 import { type PdpExchange, startPdpRecorder } from './pdp-recorder.js';
 
 /** The checks of the pipeline, in the order the gateway runs them. */
@@ -123,20 +123,20 @@ export function describeToken(token: string, now: number): TokenDescription | un
     const text = relative(value, now);
     if (text !== undefined) description[key as 'issuedAt'] = text;
   }
-  try {
-    const subject = readSystemUser(payload);
+  const caller = callerOf(payload);
+  if (caller.systemUser) {
     description.systemUser = {
-      id: subject.systemUser.id,
-      orgNo: subject.systemUser.orgNo,
-      systemId: subject.systemId,
+      id: caller.systemUser.id,
+      orgNo: caller.systemUser.orgNo,
+      systemId: caller.systemId,
       // Maskinporten's token does not say which; Altinn knows, and the PDP decides accordingly.
       kind: 'standard, or agent when the party is a client of this organization (the token does not say; Altinn decides)',
     };
-    if (subject.consumerOrgNo) description.consumerOrgNo = subject.consumerOrgNo;
-    if (subject.clientId) description.clientId = subject.clientId;
-  } catch (err) {
-    description.systemUserProblem = (err as Error).message;
+  } else {
+    description.systemUserProblem = caller.problem;
   }
+  if (caller.consumerOrgNo) description.consumerOrgNo = caller.consumerOrgNo;
+  if (caller.clientId) description.clientId = caller.clientId;
   return description;
 }
 
