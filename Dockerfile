@@ -15,13 +15,18 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npx tsc -p tsconfig.build.json
 
-# ---- runtime: production dependencies, dist/, the CLI and the API description ----
+# ---- runtime: the library's dependencies and the gateway's (optional peers), dist/, the CLI, the API description ----
 FROM node:20-slim AS runtime
 ENV NODE_ENV=production \
     PORT=8080
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# `--omit=dev` leaves out the gateway's packages too (they are optional peers of the library): add them at the
+# versions the lockfile pins.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npm install --no-save --ignore-scripts --no-audit --no-fund $(node -p "const l=require('./package-lock.json').packages; \
+      Object.keys(require('./package.json').peerDependencies).map((n)=>n+'@'+l['node_modules/'+n].version).join(' ')") \
+ && npm cache clean --force
 COPY bin ./bin
 COPY openapi.yaml ./
 COPY --from=build /app/dist ./dist

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The CLI is compiled to dist/ by `npm ci` (the `prepare` script); say so plainly if it is missing.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 const cli = new URL('../dist/cli.js', import.meta.url);
 if (!existsSync(cli)) {
@@ -12,8 +12,9 @@ try {
 } catch (err) {
   // The gateway's and the sandbox's packages are optional peers: `npm install portvakt` alone does not bring them.
   if (err?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
+  const { peerDependencies } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   console.error(`portvakt: ${err.message.split('\n')[0]}
 The gateway and the sandbox need packages the library does not install. Install them next to portvakt:
-  npm install express pino pino-http prom-client pg @electric-sql/pglite ioredis yaml ajv ajv-formats swagger-ui-dist`);
+  npm install ${Object.keys(peerDependencies).join(' ')}`);
   process.exit(1);
 }

@@ -2,9 +2,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
 import { isObject } from './document.js';
+import { ContractTestError } from './error.js';
 import type { ContractData } from './operations.js';
 import { formatTable, toJUnitXml } from './report.js';
-import { ContractTestError, contractTest } from './run.js';
+import { contractTest } from './run.js';
 import { type SandboxUrls, sandboxRunsAt, startSandboxProcess } from './sandbox-process.js';
 
 export const CONTRACT_TEST_USAGE = `portvakt contract-test [--spec openapi.yaml] [--base-url URL | --sandbox] [--junit FILE]

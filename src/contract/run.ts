@@ -5,6 +5,7 @@ import type { TestPdp } from '../testing/pdp.js';
 import { type Authority, kitAuthority } from './authority.js';
 import { type CaseId, type Challenge, MATRIX, type MatrixCase } from './cases.js';
 import { loadDocument, type SpecSource } from './document.js';
+import { ContractTestError } from './error.js';
 import { type ContractData, type ContractOperation, discoverOperations, requestPath } from './operations.js';
 import { createResponseValidator, type ResponseUnderTest, type ResponseValidator } from './validator.js';
 
@@ -57,10 +58,6 @@ export interface ContractReport {
   /** True when nothing failed. */
   ok: boolean;
   durationMs: number;
-}
-
-export class ContractTestError extends Error {
-  override name = 'ContractTestError';
 }
 
 /** A valid organization number nobody has asked about, so no decision for it is cached. */

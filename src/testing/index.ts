@@ -71,13 +71,8 @@ export function testEnv(issuer: TestIssuer, pdp: TestPdp): Record<string, string
   };
 }
 
+export { ContractTestError } from '../contract/error.js';
 export type { ContractData } from '../contract/operations.js';
 export { formatTable, toJUnitXml } from '../contract/report.js';
-export {
-  type CaseOutcome,
-  type ContractCaseResult,
-  type ContractReport,
-  ContractTestError,
-  type ContractTestOptions,
-  contractTest,
-} from '../contract/run.js';
+export type { CaseOutcome, ContractCaseResult, ContractReport, ContractTestOptions } from '../contract/run.js';
+export { contractTest } from './contract.js';

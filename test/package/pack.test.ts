@@ -206,4 +206,45 @@ describe.skipIf(skip)('the packed package, installed as a user installs it', () 
     expect(emitted).toContain('require("portvakt")');
     expectExample((await run('node', [join('out', 'example.js')], { cwd: app })).stdout);
   }, 120_000);
+
+  it('runs `npx portvakt serve` for a gateway user: first naming what to install, then serving', async () => {
+    const app = join(dir, 'app');
+    const bin = join(app, 'node_modules', '.bin', 'portvakt');
+    const missing = await run(bin, ['serve'], { cwd: app }).then(
+      () => undefined,
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(missing?.code).toBe(1);
+    expect(missing?.stderr).toMatch(/npm install .*pino.*prom-client/);
+
+    const { peerDependencies } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'));
+    const lock = JSON.parse(await readFile(join(ROOT, 'package-lock.json'), 'utf8')).packages;
+    const pinned = Object.keys(peerDependencies).map((name) => `${name}@${lock[`node_modules/${name}`].version}`);
+    await npm(['install', '--ignore-scripts', ...pinned], app);
+
+    const { createTestIssuer, createTestPdp, testEnv } = await import('../../src/testing/index.js');
+    const [issuer, pdp] = await Promise.all([createTestIssuer(), createTestPdp()]);
+    const { spawn } = await import('node:child_process');
+    const gateway = spawn(bin, ['serve'], {
+      cwd: app,
+      env: { ...process.env, ...testEnv(issuer, pdp), PORT: '0', LOG_LEVEL: 'info' },
+    });
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        gateway.stdout.on('data', (chunk: Buffer) => {
+          out += chunk;
+          const listening = /"port":(\d+)[^\n]*gateway listening/.exec(out);
+          if (listening) resolve(Number(listening[1]));
+        });
+        gateway.once('exit', (code) => reject(new Error(`portvakt serve exited ${code}: ${out}`)));
+      });
+      expect((await fetch(`http://127.0.0.1:${port}/health/live`)).status).toBe(200);
+      const refused = await fetch(`http://127.0.0.1:${port}/api/innkreving/kravogbetalinger/v1/310478717/aapnekrav`);
+      expect(refused.status).toBe(401);
+    } finally {
+      gateway.kill('SIGTERM');
+      await Promise.all([issuer.close(), pdp.close()]);
+    }
+  }, 180_000);
 });
