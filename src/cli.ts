@@ -1,12 +1,12 @@
-import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './gateway/config.js';
 import { startGateway } from './gateway/server.js';
 
 const USAGE = `Usage:
   portvakt serve                     the gateway, configured by environment (see README)
   portvakt sandbox                   the whole system-user world on this machine (npm start)
-  portvakt token --org <orgno> [--scope <scope>]
-                                     a sandbox system-user token on stdout`;
+  portvakt token --org <orgno> [--scope <scope>] [--external-ref <ref>]
+                                     a sandbox system-user token on stdout
+  portvakt token --scope <scopes>    the vendor's own sandbox token (Altinn's vendor APIs, Digdir's /clients)`;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
@@ -48,9 +48,8 @@ async function main(argv: string[]) {
       return onShutdown(sandbox.close);
     }
     case 'token': {
-      const { values } = parseArgs({ args: rest, options: { org: { type: 'string' }, scope: { type: 'string' } } });
       const { tokenCommand } = await import('./sandbox/token-command.js');
-      return tokenCommand(values);
+      return tokenCommand(rest);
     }
     case undefined:
     case '-h':
