@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VENDOR } from '../../src/sandbox/cast.js';
 import { systemUserIdFor } from '../../src/testing/jws.js';
 import { runCli, type SandboxProcess, startSandboxProcess } from './process.js';
-import { ALL_VENDOR_SCOPES, AUTH, KRAV_RIGHT, SCOPES, vendorClient } from './vendor.js';
+import { ALL_VENDOR_SCOPES, KRAV_RIGHT, SCOPES, vendorClient } from './vendor.js';
 
 const PIA = '310478717';
 const FIRM = '314168267';
@@ -150,6 +150,7 @@ describe('the sandbox Altinn answers as altinn-authentication does', () => {
     expect(exists).toMatchObject({ status: 400, json: { code: 'AUTH-00004' } });
   });
 
+  // biome-ignore lint/suspicious/noExplicitAny: a JSON answer, asserted field by field
   type Case = [string, () => Promise<{ status: number; json: any }>, number, string | undefined];
   const cases: Case[] = [
     [

@@ -50,6 +50,7 @@ export function vendorClient(sandbox: SandboxProcess) {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
+    // biome-ignore lint/suspicious/noExplicitAny: a JSON answer, asserted field by field in the tests
     let json: any;
     try {
       json = text ? JSON.parse(text) : undefined;
