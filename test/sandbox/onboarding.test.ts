@@ -1,10 +1,13 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { exportJWK } from 'jose';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VENDOR } from '../../src/sandbox/cast.js';
 import type { Signer } from '../../src/sandbox/token-command.js';
 import { CHROMIUM_LAUNCH, chromiumAvailable } from '../helpers/chromium.js';
-import { type SandboxProcess, startSandboxProcess } from './process.js';
+import { runCli, type SandboxProcess, startSandboxProcess } from './process.js';
 import { ALL_VENDOR_SCOPES, KRAV_RIGHT, SCOPES, screenshotDir, vendorClient } from './vendor.js';
 
 const TTL_SECONDS = 1;
@@ -95,6 +98,15 @@ describe.skipIf(!chromiumAvailable)('a vendor onboards a second system and its c
       altinnToken,
     );
     ids.standard = found.json.id;
+
+    // `portvakt token` signs as the new client with its private JWK.
+    const keyFile = join(mkdtempSync(join(tmpdir(), 'portvakt-key-')), 'regnskapspilot.jwk.json');
+    writeFileSync(keyFile, JSON.stringify({ ...(await exportJWK(signer.privateKey)), kid: signer.kid }));
+    const cli = await runCli(['token', '--org', CUSTOMER.orgNo, '--client-id', signer.clientId, '--key', keyFile], {
+      PORTVAKT_SANDBOX_MASKINPORTEN: sandbox.maskinportenUrl,
+    });
+    expect(cli.code).toBe(0);
+    expect((await v.gateway(cli.stdout.trim(), CUSTOMER.orgNo)).status).toBe(200);
   });
 
   it('an agent system user: agent request → approval page → the firm adds a client in the console → 200 for the client', async () => {

@@ -65,7 +65,7 @@ export function vendorClient(sandbox: SandboxProcess) {
 
   /** A new key pair, as the vendor's script makes one for its new client. */
   async function keyPair(kid: string) {
-    const { publicKey, privateKey } = await generateKeyPair('RS256', { modulusLength: 2048 });
+    const { publicKey, privateKey } = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true });
     return { kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' } };
   }
 

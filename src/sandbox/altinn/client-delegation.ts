@@ -41,8 +41,8 @@ export function clientDelegationRoutes(world: World): Route[] {
         records.delegateClient(agent.id, client);
         records.log({
           kind: 'altinn',
-          outcome: 'delegated',
-          text: `${records.nameOf(agent.partyOrgNo)} gave ${agent.integrationTitle} the client ${records.nameOf(client)}`,
+          outcome: 'kunde lagt til',
+          text: `${records.nameOf(agent.partyOrgNo)} ga ${agent.integrationTitle} kunden ${records.nameOf(client)}`,
         });
         return ok({ agent: agent.id, client: records.partyUuidFor(client) });
       },
@@ -55,8 +55,8 @@ export function clientDelegationRoutes(world: World): Route[] {
         if (!records.removeClient(agent.id, client)) throw problem(38);
         records.log({
           kind: 'altinn',
-          outcome: 'removed',
-          text: `${records.nameOf(agent.partyOrgNo)} removed the client ${records.nameOf(client)} from ${agent.integrationTitle}`,
+          outcome: 'kunde fjernet',
+          text: `${records.nameOf(agent.partyOrgNo)} fjernet kunden ${records.nameOf(client)} fra ${agent.integrationTitle}`,
         });
         return ok({ agent: agent.id, client: records.partyUuidFor(client) });
       },

@@ -94,11 +94,11 @@ export function pageRoutes(world: World): Route[] {
         return `${party} har allerede en systembruker for ${name}.`;
       }
       records.accept(request.id);
-      records.log({ kind: 'altinn', outcome: 'approved', text: `${party} approved ${name}'s request` });
+      records.log({ kind: 'altinn', outcome: 'godkjent', text: `${party} godkjente forespørselen fra ${name}` });
       return `${party} godkjente forespørselen fra ${name}.`;
     }
     records.reject(request.id);
-    records.log({ kind: 'altinn', outcome: 'rejected', text: `${party} rejected ${name}'s request` });
+    records.log({ kind: 'altinn', outcome: 'avvist', text: `${party} avviste forespørselen fra ${name}` });
     return `${party} avviste forespørselen fra ${name}.`;
   }
 
@@ -113,8 +113,8 @@ export function pageRoutes(world: World): Route[] {
       records.revoke(user.partyOrgNo, user.id);
       records.log({
         kind: 'altinn',
-        outcome: 'revoked',
-        text: `${records.nameOf(user.partyOrgNo)} deleted ${user.integrationTitle}`,
+        outcome: 'slettet',
+        text: `${records.nameOf(user.partyOrgNo)} slettet systembrukeren ${user.integrationTitle}`,
       });
       return `Systembrukeren ${user.integrationTitle} for ${records.nameOf(user.partyOrgNo)} er slettet.`;
     }
@@ -125,8 +125,8 @@ export function pageRoutes(world: World): Route[] {
       records.delegateClient(user.id, client);
       records.log({
         kind: 'altinn',
-        outcome: 'delegated',
-        text: `${records.nameOf(user.partyOrgNo)} gave ${user.integrationTitle} the client ${records.nameOf(client)}`,
+        outcome: 'kunde lagt til',
+        text: `${records.nameOf(user.partyOrgNo)} ga ${user.integrationTitle} kunden ${records.nameOf(client)}`,
       });
       return `${records.nameOf(client)} er lagt til som kunde.`;
     }
@@ -134,8 +134,8 @@ export function pageRoutes(world: World): Route[] {
       records.removeClient(user.id, client);
       records.log({
         kind: 'altinn',
-        outcome: 'removed',
-        text: `${records.nameOf(user.partyOrgNo)} removed the client ${records.nameOf(client)}`,
+        outcome: 'kunde fjernet',
+        text: `${records.nameOf(user.partyOrgNo)} fjernet kunden ${records.nameOf(client)} fra ${user.integrationTitle}`,
       });
       return `${records.nameOf(client)} er fjernet som kunde.`;
     }
@@ -207,10 +207,10 @@ ${message ? `<div class="box" role="status" id="melding">${escapeHtml(message)}<
 
 const OUTCOME_CLASS: Record<string, string> = {
   Permit: 'ok',
-  granted: 'ok',
+  'token utstedt': 'ok',
   NotApplicable: 'no',
   Deny: 'no',
-  refused: 'no',
+  'token nektet': 'no',
 };
 
 function eventRow(e: SandboxEvent): string {

@@ -196,16 +196,16 @@ export class AltinnRecords {
       if (user) {
         this.log({
           kind: 'token',
-          outcome: 'granted',
-          text: `Maskinporten: token for ${user.integrationTitle} (${this.nameOf(lookup.orgNo)})`,
+          outcome: 'token utstedt',
+          text: `Maskinporten: systembrukeren ${user.integrationTitle} for ${this.nameOf(lookup.orgNo)}`,
         });
         return { user, system };
       }
     }
     this.log({
       kind: 'token',
-      outcome: 'refused',
-      text: `Maskinporten: no system user for ${this.nameOf(lookup.orgNo)} (${lookup.orgNo}), externalRef ${externalRef}`,
+      outcome: 'token nektet',
+      text: `Maskinporten: ingen systembruker for ${this.nameOf(lookup.orgNo)} (${lookup.orgNo}) med externalRef ${externalRef}`,
     });
     return undefined;
   }
@@ -294,7 +294,7 @@ export class AltinnRecords {
     this.log({
       kind: 'decision',
       outcome: decision,
-      text: `${who} → ${query.action} ${query.resource} for ${this.nameOf(query.party)} (${query.party})`,
+      text: `${who} → ${query.action} ${this.resources.get(query.resource)?.title ?? query.resource} for ${this.nameOf(query.party)} (${query.party})`,
     });
     return decision;
   }

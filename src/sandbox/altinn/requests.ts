@@ -197,8 +197,8 @@ export function requestRoutes(world: World): Route[] {
     records.requests.set(request.id, request);
     records.log({
       kind: 'altinn',
-      outcome: 'request',
-      text: `${records.nameOf(vendor.orgNo)} asked ${records.nameOf(orgNo)} for a${userType === 'agent' ? 'n agent' : ''} system user of ${sysId}`,
+      outcome: 'forespørsel',
+      text: `${records.nameOf(vendor.orgNo)} ba ${records.nameOf(orgNo)} om en ${userType === 'agent' ? 'klientsystembruker' : 'systembruker'} for ${sysId}`,
     });
     const location = `${world.origin()}${V}${userType === 'agent' ? '/agent' : ''}/${request.id}`;
     return { status: 201, body: requestView(world, request), headers: { location } };

@@ -89,7 +89,11 @@ export function systemRegisterRoutes(world: World): Route[] {
         errors.check();
         const system: SystemRecord = { ...body, internalId: randomUUID(), isDeleted: false };
         records.systems.set(system.id, system);
-        records.log({ kind: 'altinn', outcome: 'registered', text: `${vendor.orgNo} registered system ${system.id}` });
+        records.log({
+          kind: 'altinn',
+          outcome: 'registrert',
+          text: `${records.nameOf(vendor.orgNo)} registrerte systemet ${system.id}`,
+        });
         return ok(system.internalId);
       },
     },

@@ -101,8 +101,8 @@ export function systemUserRoutes(world: World): Route[] {
         records.revoke(orgNo, user.id);
         records.log({
           kind: 'altinn',
-          outcome: 'revoked',
-          text: `${records.nameOf(orgNo)} deleted the system user ${user.integrationTitle}`,
+          outcome: 'slettet',
+          text: `${records.nameOf(orgNo)} slettet systembrukeren ${user.integrationTitle}`,
         });
         return { status: 202, body: 1 };
       },
@@ -145,8 +145,8 @@ export function systemUserRoutes(world: World): Route[] {
     });
     records.log({
       kind: 'altinn',
-      outcome: 'created',
-      text: `${records.nameOf(orgNo)} created a system user for ${systemId}`,
+      outcome: 'opprettet',
+      text: `${records.nameOf(orgNo)} opprettet en systembruker for ${systemId}`,
     });
     return user;
   }
