@@ -63,6 +63,8 @@ export interface SystemUserRecord {
   supplierOrgno: string;
   userType: SystemUserType;
   accessPackages: AccessPackageRef[];
+  /** The rights delegated to it (a standard system user); an agent acts through its packages. */
+  rights: Right[];
 }
 
 /** One line of the console's live log. */
@@ -216,6 +218,8 @@ export class AltinnRecords {
     externalRef: string;
     userType: SystemUserType;
     accessPackages?: AccessPackageRef[];
+    /** Default: all the system's rights (a system user made in the portal, or seeded). */
+    rights?: Right[];
     integrationTitle?: string | null;
     id?: string;
   }): SystemUserRecord {
@@ -233,6 +237,7 @@ export class AltinnRecords {
       supplierOrgno: system?.vendor.ID.replace(/^0192:/, '') ?? '',
       userType: request.userType,
       accessPackages: request.accessPackages ?? [],
+      rights: request.rights ?? system?.rights ?? [],
     };
     this.systemUsers.set(user.id, user);
     if (user.userType === 'agent') this.clients.set(user.id, new Set());
@@ -269,6 +274,7 @@ export class AltinnRecords {
       externalRef: request.externalRef,
       userType: request.userType,
       accessPackages: request.accessPackages,
+      rights: request.rights,
       integrationTitle: request.integrationTitle,
     });
     request.status = 'Accepted';
@@ -304,7 +310,9 @@ export class AltinnRecords {
     if (!user || user.isDeleted) return 'NotApplicable';
     const system = this.systems.get(user.systemId);
     if (!system || system.isDeleted) return 'NotApplicable';
-    const hasRight = system.rights.some((right) =>
+    // A standard system user holds the rights its request asked for; an agent, through its packages, the system's.
+    const rights = user.userType === 'standard' ? user.rights : system.rights;
+    const hasRight = rights.some((right) =>
       right.resource.some((r) => r.id === RESOURCE_ATTRIBUTE_ID && r.value === query.resource),
     );
     if (!hasRight) return 'NotApplicable';
