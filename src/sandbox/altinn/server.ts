@@ -83,6 +83,7 @@ export async function startSandboxAltinn(options: SandboxAltinnOptions): Promise
     { method: 'GET', path: new RegExp(`^${AUTH}/exchange/maskinporten$`), handle: (call) => exchange(call.req) },
   ];
   // Order matters where paths overlap: requests and vendor lookups before /systemuser/{party}/{id}.
+  // ASP.NET matches literal path segments case-insensitively (`/SystemUser/Request/Vendor`).
   const routes: Route[] = [
     ...ownRoutes,
     ...requestRoutes(world),
@@ -90,7 +91,7 @@ export async function startSandboxAltinn(options: SandboxAltinnOptions): Promise
     ...clientDelegationRoutes(world),
     ...systemUserRoutes(world),
     ...pageRoutes(world),
-  ];
+  ].map((route) => ({ ...route, path: new RegExp(route.path.source, 'i') }));
 
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -110,7 +111,7 @@ export async function startSandboxAltinn(options: SandboxAltinnOptions): Promise
   async function dispatch(method: string, path: string, query: URLSearchParams, req: IncomingMessage): Promise<Reply> {
     const allowed: string[] = [];
     for (const route of routes) {
-      const match = route.path.exec(path) ?? caseInsensitive(route, path);
+      const match = route.path.exec(path);
       if (!match) continue;
       if (route.method !== method && !(method === 'HEAD' && route.method === 'GET')) {
         allowed.push(route.method);
@@ -179,12 +180,6 @@ export async function startSandboxAltinn(options: SandboxAltinnOptions): Promise
     consoleUrl: `${origin}/console`,
     close: () => server.close(),
   };
-}
-
-/** ASP.NET matches literal path segments case-insensitively (`/SystemUser/Request/Vendor`). */
-function caseInsensitive(route: Route, path: string): RegExpExecArray | null {
-  if (route.path.flags.includes('i')) return null;
-  return new RegExp(route.path.source, 'i').exec(path);
 }
 
 function write(res: ServerResponse, reply: Reply): void {
