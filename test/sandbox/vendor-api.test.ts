@@ -375,6 +375,49 @@ describe('the sandbox Altinn answers as altinn-authentication does', () => {
   });
 });
 
+describe('change requests', () => {
+  const APE = '313367002';
+  const path = (correlationId: string, systemUserId = systemUserIdFor(APE)) =>
+    `systemuser/changerequest/vendor?correlation-id=${correlationId}&system-user-id=${systemUserId}`;
+
+  it('the end user approves taking a right away, and the gateway then refuses', async () => {
+    // (No call to the gateway before the change: its decision cache would answer for the TTL.)
+    const missing = await v.altinn(
+      'POST',
+      `systemuser/changerequest/vendor?system-user-id=${systemUserIdFor(APE)}`,
+      altinnToken,
+      {},
+    );
+    expect(missing.status).toBe(400);
+    const notOnSystem = await v.altinn('POST', path(crypto.randomUUID()), altinnToken, {
+      requiredRights: [{ resource: [{ id: 'urn:altinn:resource', value: 'ske-innrapportering-boligselskap' }] }],
+    });
+    expect(notOnSystem).toMatchObject({ status: 400, json: { code: 'AUTH-00001' } });
+    const nothing = await v.altinn('POST', path(crypto.randomUUID()), altinnToken, {});
+    expect(nothing).toMatchObject({ status: 200, json: { status: 'NoChangeNeeded' } });
+
+    const correlationId = crypto.randomUUID();
+    const created = await v.altinn('POST', path(correlationId), altinnToken, { UnwantedRights: [KRAV_RIGHT] });
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ id: correlationId, status: 'New', unwantedRights: [KRAV_RIGHT] });
+    const again = await v.altinn('POST', path(correlationId), altinnToken, { unwantedRights: [KRAV_RIGHT] });
+    expect(again).toMatchObject({ status: 200, json: { id: correlationId } });
+
+    const page = await fetch(created.json.confirmUrl);
+    expect(await page.text()).toContain('Systemet mister');
+    const approved = await fetch(`${sandbox.altinnUrl}/accessmanagement/ui/systemuser/changerequest`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ id: correlationId, action: 'approve' }),
+    });
+    expect(approved.status).toBe(200);
+    const status = await v.altinn('GET', `systemuser/changerequest/vendor/${correlationId}`, altinnToken);
+    expect(status.json.status).toBe('Accepted');
+    const fresh = await v.token({ org: APE });
+    expect((await v.gateway(fresh, APE)).status).toBe(403);
+  });
+});
+
 describe('Maskinporten’s self-service API and `portvakt token`', () => {
   it('refuses key registration on /jwks without an admin token', async () => {
     const res = await fetch(`${sandbox.maskinportenUrl}clients/${VENDOR.clientId}/jwks`, {

@@ -1,4 +1,4 @@
-import type { AltinnRecords, RequestRecord, RequestStatus, SystemRecord } from './records.js';
+import type { AltinnRecords, ChangeRequestRecord, RequestRecord, RequestStatus, SystemRecord } from './records.js';
 
 export const escapeHtml = (value: string) =>
   value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -115,5 +115,40 @@ export function notFoundPage(): string {
   return layout(
     'Ikke funnet',
     '<div class="box"><h1>Forespørselen finnes ikke</h1><p>Den kan være slettet av leverandøren.</p><a class="btn secondary" href="/console">Til oversikten</a></div>',
+  );
+}
+
+/** The end user's page for a change request: what the system gets, and what it loses. */
+export function changeRequestPage(records: AltinnRecords, change: ChangeRequestRecord, action: string): string {
+  const system = records.systems.get(change.systemId);
+  const name = systemName(system, change.systemId);
+  const vendorOrg = system?.vendor.ID.split(':')[1] ?? '';
+  const gets = { rights: change.requiredRights, accessPackages: change.requiredAccessPackages };
+  const loses = { rights: change.unwantedRights, accessPackages: change.unwantedAccessPackages };
+  const decision =
+    change.status === 'New'
+      ? `<form method="post" action="${escapeHtml(action)}">
+<input type="hidden" name="id" value="${escapeHtml(change.id)}">
+<button class="btn primary" type="submit" name="action" value="approve">Godkjenn</button>
+<button class="btn secondary" type="submit" name="action" value="reject">Avvis</button></form>`
+      : `<p id="status">Forespørselen er allerede behandlet: <strong>${STATUS_TEXT[change.status]}</strong>.</p>`;
+  return layout(
+    `Endret tilgang for ${name}`,
+    `<div class="box"><h1>${escapeHtml(records.nameOf(vendorOrg))} ber om endret tilgang for ${escapeHtml(name)}</h1>
+<p>Systembrukeren for <strong>${escapeHtml(records.nameOf(change.partyOrgNo))}</strong> (org.nr. ${escapeHtml(change.partyOrgNo)}) endres.</p>
+${gets.rights.length + gets.accessPackages.length > 0 ? `<h2>Systemet får i tillegg</h2>${rightsInWords(records, gets)}` : ''}
+${loses.rights.length + loses.accessPackages.length > 0 ? `<h2>Systemet mister</h2>${rightsInWords(records, loses)}` : ''}
+${decision}</div>`,
+  );
+}
+
+/** After a change request's decision, when the vendor gave no redirectUrl. */
+export function changeResultPage(records: AltinnRecords, change: ChangeRequestRecord): string {
+  const name = systemName(records.systems.get(change.systemId), change.systemId);
+  const heading = change.status === 'Accepted' ? `Tilgangen til ${name} er endret` : 'Forespørselen er avvist';
+  return layout(
+    'Endret tilgang',
+    `<div class="box"><h1>${escapeHtml(heading)}</h1><p id="status">Systembrukeren for ${escapeHtml(records.nameOf(change.partyOrgNo))}.</p>
+<a class="btn secondary" href="/console">Til oversikten</a></div>`,
   );
 }

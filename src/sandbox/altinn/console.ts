@@ -1,5 +1,7 @@
 import { readBody } from '../../testing/http.js';
 import {
+  changeRequestPage,
+  changeResultPage,
   escapeHtml,
   layout,
   notFoundPage,
@@ -48,6 +50,31 @@ export function pageRoutes(world: World): Route[] {
       async handle(call) {
         const message = act(await form(call.req));
         return { status: 303, headers: { location: `${CONSOLE}?melding=${encodeURIComponent(message)}` } };
+      },
+    },
+    {
+      method: 'GET',
+      path: new RegExp(`^${UI}/changerequest$`),
+      handle(call) {
+        const change = records.changeRequests.get((call.query.get('id') ?? '').toLowerCase());
+        if (!change) return { status: 404, html: notFoundPage() };
+        return { status: 200, html: changeRequestPage(records, change, `${UI}/changerequest`) };
+      },
+    },
+    {
+      method: 'POST',
+      path: new RegExp(`^${UI}/changerequest$`),
+      async handle(call): Promise<Reply> {
+        const data = await form(call.req);
+        const change = records.changeRequests.get((data.get('id') ?? '').toLowerCase());
+        if (!change) return { status: 404, html: notFoundPage() };
+        const action = data.get('action');
+        if (action === 'approve-change' || action === 'approve') decideChange(change.id, 'approve');
+        if (action === 'reject-change' || action === 'reject') decideChange(change.id, 'reject');
+        if (change.redirectUrl && change.status !== 'New') {
+          return { status: 303, headers: { location: change.redirectUrl } };
+        }
+        return { status: 200, html: changeResultPage(records, change) };
       },
     },
     {
@@ -102,11 +129,30 @@ export function pageRoutes(world: World): Route[] {
     return `${party} avviste forespørselen fra ${name}.`;
   }
 
+  function decideChange(id: string, action: 'approve' | 'reject'): string {
+    const change = records.changeRequests.get(id);
+    if (change?.status !== 'New') return 'Forespørselen er allerede behandlet.';
+    const party = records.nameOf(change.partyOrgNo);
+    const name = systemName(records.systems.get(change.systemId), change.systemId);
+    if (action === 'approve' ? !records.acceptChange(id) : !records.rejectChange(id)) {
+      return 'Systembrukeren finnes ikke lenger.';
+    }
+    const verb = action === 'approve' ? 'godkjente' : 'avviste';
+    records.log({
+      kind: 'altinn',
+      outcome: action === 'approve' ? 'godkjent' : 'avvist',
+      text: `${party} ${verb} endringen for ${name}`,
+    });
+    return `${party} ${verb} endringen for ${name}.`;
+  }
+
   /** One console action; answers the message shown after the redirect. */
   function act(data: URLSearchParams): string {
     const action = data.get('action') ?? '';
     const id = (data.get('id') ?? '').toLowerCase();
     if (action === 'approve' || action === 'reject') return decide(id, action);
+    if (action === 'approve-change') return decideChange(id, 'approve');
+    if (action === 'reject-change') return decideChange(id, 'reject');
     const user = records.systemUsers.get(id);
     if (!user || user.isDeleted) return 'Systembrukeren finnes ikke.';
     if (action === 'revoke') {
@@ -162,6 +208,13 @@ export function pageRoutes(world: World): Route[] {
           `<tr><td><strong>${escapeHtml(u.integrationTitle)}</strong> <span class="muted">(${u.userType === 'agent' ? 'klient' : 'standard'})</span></td><td>${org(u.partyOrgNo)}</td><td class="muted">${escapeHtml(u.externalRef)}</td><td>${button('revoke', u.id, 'Slett', 'danger')}</td></tr>`,
       )
       .join('');
+    const changeRows = [...records.changeRequests.values()]
+      .filter((c) => c.status === 'New')
+      .map((c) => {
+        const name = systemName(records.systems.get(c.systemId), c.systemId);
+        return `<tr><td><a href="${UI}/changerequest?id=${c.id}">${escapeHtml(name)}</a> <span class="muted">(endring)</span></td><td>${org(c.partyOrgNo)}</td><td>${button('approve-change', c.id, 'Godkjenn', 'primary')}${button('reject-change', c.id, 'Avvis', 'secondary')}</td></tr>`;
+      })
+      .join('');
     const requestRows = pending
       .map((r) => {
         const name = systemName(records.systems.get(r.systemId), r.systemId);
@@ -190,7 +243,7 @@ export function pageRoutes(world: World): Route[] {
       'Oversikt',
       `<h1>Sandkassens verden</h1>
 ${message ? `<div class="box" role="status" id="melding">${escapeHtml(message)}</div>` : ''}
-<section class="box"><h2>Ventende forespørsler</h2><table><thead><tr><th>System</th><th>For</th><th></th></tr></thead><tbody>${requestRows || empty(3, 'Ingen forespørsler venter.')}</tbody></table></section>
+<section class="box"><h2>Ventende forespørsler</h2><table><thead><tr><th>System</th><th>For</th><th></th></tr></thead><tbody>${requestRows + changeRows || empty(3, 'Ingen forespørsler venter.')}</tbody></table></section>
 <section class="box"><h2>Systembrukere</h2><table><thead><tr><th>Systembruker</th><th>Virksomhet</th><th>Referanse</th><th></th></tr></thead><tbody>${userRows || empty(4, 'Ingen systembrukere.')}</tbody></table></section>
 <section class="box"><h2>Klientdelegeringer</h2>${agentBlocks || '<p class="muted">Ingen klientsystembrukere.</p>'}</section>
 <section class="box"><h2>Systemer i systemregisteret</h2><table><thead><tr><th>System</th><th>Leverandør</th><th>Tilgang</th></tr></thead><tbody>${systemRows || empty(3, 'Ingen systemer.')}</tbody></table></section>

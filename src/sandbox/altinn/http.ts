@@ -50,6 +50,7 @@ const PROBLEMS = {
   38: [400, 'Delegation not found'],
   58: [400, 'No AccessPackages found, an Agent SystemUser must have at least one'],
   59: [400, 'No AccessPackages or Single Rights found, a SystemUser must have at least one'],
+  61: [409, 'The Status of the Request is not New. Please generate a new CorrellationId for a new Change Request'],
   63: [400, 'One or more accesspackage is not found in the referenced system in the System Register.'],
   64: [
     400,

@@ -96,6 +96,24 @@ export interface RequestRecord {
   systemUserId?: string;
 }
 
+/** A vendor's change request for an existing standard system user (more or fewer rights). */
+export interface ChangeRequestRecord {
+  id: string;
+  systemUserId: string;
+  systemId: string;
+  partyOrgNo: string;
+  externalRef: string;
+  requiredRights: Right[];
+  unwantedRights: Right[];
+  requiredAccessPackages: AccessPackageRef[];
+  unwantedAccessPackages: AccessPackageRef[];
+  status: RequestStatus;
+  redirectUrl: string | null;
+  created: string;
+}
+
+const rightKey = (r: Right) => JSON.stringify(r.resource.map((a) => [a.id, a.value]).sort());
+
 /** What Maskinporten asks before it puts a system user in a token (contract §9a). */
 export interface SystemUserLookup {
   clientId: string;
@@ -112,6 +130,7 @@ export class AltinnRecords {
   readonly systems = new Map<string, SystemRecord>();
   readonly systemUsers = new Map<string, SystemUserRecord>();
   readonly requests = new Map<string, RequestRecord>();
+  readonly changeRequests = new Map<string, ChangeRequestRecord>();
   /** Agent system user id → client organization numbers. */
   readonly clients = new Map<string, Set<string>>();
   private readonly partyIds = new Map<string, string>();
@@ -280,6 +299,30 @@ export class AltinnRecords {
     request.status = 'Accepted';
     request.systemUserId = user.id;
     return user;
+  }
+
+  /** The end user approves a change request: required rights added, unwanted ones taken away. */
+  acceptChange(id: string): boolean {
+    const change = this.changeRequests.get(id);
+    const user = change && this.systemUsers.get(change.systemUserId);
+    if (change?.status !== 'New' || !user || user.isDeleted) return false;
+    const unwanted = new Set(change.unwantedRights.map(rightKey));
+    const kept = user.rights.filter((r) => !unwanted.has(rightKey(r)));
+    const have = new Set(kept.map(rightKey));
+    user.rights = [...kept, ...change.requiredRights.filter((r) => !have.has(rightKey(r)))];
+    const unwantedPackages = new Set(change.unwantedAccessPackages.map((p) => p.urn));
+    const packages = user.accessPackages.filter((p) => !unwantedPackages.has(p.urn));
+    const urns = new Set(packages.map((p) => p.urn));
+    user.accessPackages = [...packages, ...change.requiredAccessPackages.filter((p) => !urns.has(p.urn))];
+    change.status = 'Accepted';
+    return true;
+  }
+
+  rejectChange(id: string): boolean {
+    const change = this.changeRequests.get(id);
+    if (change?.status !== 'New') return false;
+    change.status = 'Rejected';
+    return true;
   }
 
   reject(requestId: string): boolean {

@@ -38,6 +38,7 @@ export function requestRoutes(world: World): Route[] {
   const seg = '([^/]+)';
   const reader = (call: Call) => auth.vendor(call.req, SCOPES.requestRead, 'unauthorized');
   const writer = (call: Call) => auth.vendor(call.req, SCOPES.requestWrite, 'problem');
+  const { ownSystem, checkRedirect, checkRights, checkPackages } = requestChecks(world);
   const findByExternalRef = (systemId: string, orgNo: string, externalRef: string, userType?: SystemUserType) =>
     [...records.requests.values()].find(
       (r) =>
@@ -112,13 +113,6 @@ export function requestRoutes(world: World): Route[] {
       },
     },
   ];
-
-  /** The source's `ValidateVendorOrgNo`: another vendor's system is "not found" (AUTH-00011). */
-  function ownSystem(vendor: Vendor, systemId: string): SystemRecord {
-    const system = records.systems.get(systemId);
-    if (!system || system.isDeleted || system.vendor.ID.split(':')[1] !== vendor.orgNo) throw problem(11);
-    return system;
-  }
 
   function byExternalRef(vendor: Vendor, [systemId, orgNo, externalRef]: string[], userType: SystemUserType): Reply {
     const found = findByExternalRef(systemId!, orgNo!, externalRef!, userType);
@@ -203,6 +197,17 @@ export function requestRoutes(world: World): Route[] {
     const location = `${world.origin()}${V}${userType === 'agent' ? '/agent' : ''}/${request.id}`;
     return { status: 201, body: requestView(world, request), headers: { location } };
   }
+}
+
+/** The source's checks on a request, shared by requests and change requests. */
+export function requestChecks(world: World) {
+  const { records } = world;
+  /** The source's `ValidateVendorOrgNo`: another vendor's system is "not found" (AUTH-00011). */
+  function ownSystem(vendor: Vendor, systemId: string): SystemRecord {
+    const system = records.systems.get(systemId);
+    if (!system || system.isDeleted || system.vendor.ID.split(':')[1] !== vendor.orgNo) throw problem(11);
+    return system;
+  }
 
   /**
    * The source's rule (`AuthenticationHelper.ValidateRedirectUrl`): scheme, host, port and path equal to one of
@@ -247,6 +252,7 @@ export function requestRoutes(world: World): Route[] {
       throw problem(agent ? 65 : 64, `NotDelegablePackages: ${wrongKind.map((p) => p.urn).join(', ')}`);
     }
   }
+  return { ownSystem, checkRedirect, checkRights, checkPackages };
 }
 
 /** `RequestSystemResponse` / `AgentRequestSystemResponse`. */

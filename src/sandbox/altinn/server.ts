@@ -7,6 +7,7 @@ import { compactRs256, type SigningKey, takeSigningKeyAsync } from '../../testin
 import { PDP_PATH } from '../../testing/pdp.js';
 import { decisionResponse, minimumAuthenticationLevel, parseDecisionRequest } from '../../testing/xacml.js';
 import { bearerToken, createAuth } from './auth.js';
+import { changeRequestRoutes } from './change-requests.js';
 import { clientDelegationRoutes } from './client-delegation.js';
 import { pageRoutes } from './console.js';
 import { Answer, type Reply, type Route } from './http.js';
@@ -87,6 +88,7 @@ export async function startSandboxAltinn(options: SandboxAltinnOptions): Promise
   const routes: Route[] = [
     ...ownRoutes,
     ...requestRoutes(world),
+    ...changeRequestRoutes(world),
     ...systemRegisterRoutes(world),
     ...clientDelegationRoutes(world),
     ...systemUserRoutes(world),
