@@ -132,6 +132,13 @@ export async function startSandboxMaskinporten(options: SandboxMaskinportenOptio
     // Self-service stand-in: only a process on this machine may add keys (the server listens on loopback only).
     const client = clients.get(clientId);
     if (!client) return sendJson(res, 404, { error: 'not_found', error_description: `unknown client ${clientId}` });
+    // Only the seeded clients: a client made through /clients gets its keys through /clients/{id}/jwks, as in Digdir's API.
+    if (client.created !== undefined) {
+      return sendJson(res, 403, {
+        error: 'access_denied',
+        error_description: `register keys for ${clientId} with POST /clients/${clientId}/jwks and an admin token`,
+      });
+    }
     let body: unknown;
     try {
       body = JSON.parse((await readBody(req)).toString('utf8'));

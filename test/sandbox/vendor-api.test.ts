@@ -437,6 +437,17 @@ describe('Maskinporten’s self-service API and `portvakt token`', () => {
     });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toBe('invalid_client_metadata');
+
+    const signer = await v.onboardClient('egen', [SCOPES.api]);
+    const list = await fetch(`${sandbox.maskinportenUrl}clients`, { headers: { authorization: `Bearer ${admin}` } });
+    expect(((await list.json()) as { client_id: string }[]).map((c) => c.client_id)).toContain(signer.clientId);
+    // Its keys go through /jwks with the admin token, not the sandbox's bootstrap endpoint.
+    const bootstrap = await fetch(`${sandbox.maskinportenUrl}clients/${signer.clientId}/keys`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify((await v.keyPair('x')).publicJwk),
+    });
+    expect(bootstrap.status).toBe(403);
   });
 
   it('`portvakt token --scope` mints the vendor’s own token; refusals name what is missing', async () => {
