@@ -79,7 +79,7 @@ describe.skipIf(!chromiumAvailable)('a vendor onboards a second system and its c
     expect(created.status).toBe(201);
     const page = await newPage();
     await page.goto(created.json.confirmUrl);
-    const text = await page.locator('main').innerText();
+    const text = await page.locator('main').textContent();
     expect(text).toContain(CUSTOMER.name);
     expect(text).toContain('SmartCloud AS');
     expect(text).toContain('Krav og betalinger');
@@ -119,7 +119,7 @@ describe.skipIf(!chromiumAvailable)('a vendor onboards a second system and its c
     expect(created.status).toBe(201);
     const page = await newPage();
     await page.goto(created.json.confirmUrl);
-    const text = await page.locator('main').innerText();
+    const text = await page.locator('main').textContent();
     expect(text).toContain(FIRM.name);
     expect(text).toContain('Regnskapsfører lønn');
     await page.screenshot({ path: join(shots, 'approval-agent.png'), fullPage: true });
@@ -142,7 +142,7 @@ describe.skipIf(!chromiumAvailable)('a vendor onboards a second system and its c
     });
     await form.getByRole('textbox').fill(FIRM_CLIENT.orgNo);
     await form.getByRole('button', { name: 'Legg til kunde' }).click();
-    await expect.poll(() => page.locator('#melding').innerText()).toContain(FIRM_CLIENT.name);
+    await expect.poll(() => page.locator('#melding').textContent()).toContain(FIRM_CLIENT.name);
     await page.close();
     await afterTtl();
     expect((await v.gateway(firm, FIRM_CLIENT.orgNo)).status).toBe(200);
@@ -161,18 +161,18 @@ describe.skipIf(!chromiumAvailable)('a vendor onboards a second system and its c
 
     const page = await newPage();
     await page.goto(`${sandbox.altinnUrl}/console`);
-    const main = await page.locator('main').innerText();
+    const main = await page.locator('main').textContent();
     for (const name of [CUSTOMER.name, FIRM.name, FIRM_CLIENT.name, 'Regnskapspilot', 'SmartRegnskap']) {
       expect(main).toContain(name);
     }
     await page.locator('tr', { hasText: LATE.name }).getByRole('button', { name: 'Godkjenn' }).click();
-    await expect.poll(() => page.locator('#melding').innerText()).toContain('godkjente');
+    await expect.poll(() => page.locator('#melding').textContent()).toContain('godkjente');
     const late = await v.token({ org: LATE.orgNo, scope: SCOPES.api, signer });
     expect((await v.gateway(late, LATE.orgNo)).status).toBe(200);
 
     // The live log shows the gateway's PDP question without a reload.
-    await expect.poll(() => page.locator('#log').innerText(), { timeout: 10_000 }).toContain(LATE.name);
-    expect(await page.locator('#log').innerText()).toContain('Permit');
+    await expect.poll(() => page.locator('#log').textContent(), { timeout: 10_000 }).toContain(LATE.name);
+    expect(await page.locator('#log').textContent()).toContain('Permit');
 
     const bearer = await v.token({ org: CUSTOMER.orgNo, scope: SCOPES.api, signer });
     expect((await v.gateway(bearer, CUSTOMER.orgNo)).status).toBe(200);
@@ -180,7 +180,7 @@ describe.skipIf(!chromiumAvailable)('a vendor onboards a second system and its c
       .locator('tr', { has: page.locator(`input[name="id"][value="${ids.standard}"]`) })
       .getByRole('button', { name: 'Slett' })
       .click();
-    await expect.poll(() => page.locator('#melding').innerText()).toContain('slettet');
+    await expect.poll(() => page.locator('#melding').textContent()).toContain('slettet');
     await page.screenshot({ path: join(shots, 'console.png'), fullPage: true });
     await page.close();
     await afterTtl();
@@ -199,7 +199,7 @@ describe.skipIf(!chromiumAvailable)('a vendor onboards a second system and its c
     const page = await newPage();
     await page.goto(created.json.confirmUrl);
     await page.getByRole('button', { name: 'Avvis' }).click();
-    await expect.poll(() => page.locator('h1').innerText()).toContain('avvist');
+    await expect.poll(() => page.locator('h1').textContent()).toContain('avvist');
     await page.getByRole('link', { name: 'Til oversikten' }).click();
     await page.waitForURL(/\/console$/);
     await page.close();
