@@ -1,12 +1,12 @@
-import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './gateway/config.js';
 import { startGateway } from './gateway/server.js';
 
 const USAGE = `Usage:
   portvakt serve                     the gateway, configured by environment (see README)
   portvakt sandbox                   the whole system-user world on this machine (npm start)
-  portvakt token --org <orgno> [--scope <scope>]
+  portvakt token --org <orgno> [--scope <scope>] [--external-ref <ref>]
                                      a sandbox system-user token on stdout
+  portvakt token --scope <scopes>    the vendor's own sandbox token (Altinn's vendor APIs, Digdir's /clients)
   portvakt contract-test [--spec openapi.yaml] [--base-url URL | --sandbox] [--junit FILE] [--only opId,…]
                                      drive every secured operation through the authorization matrix
   portvakt explain [--token-file FILE] [--issuer URL] [--operation opId --party orgno] [--json]
@@ -52,9 +52,8 @@ async function main(argv: string[]) {
       return onShutdown(sandbox.close);
     }
     case 'token': {
-      const { values } = parseArgs({ args: rest, options: { org: { type: 'string' }, scope: { type: 'string' } } });
       const { tokenCommand } = await import('./sandbox/token-command.js');
-      return tokenCommand(values);
+      return tokenCommand(rest);
     }
     case 'contract-test': {
       const { contractTestCommand } = await import('./contract/command.js');

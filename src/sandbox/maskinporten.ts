@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { BodyTooLargeError, type LocalServer, readBody, sendJson, startLocalServer } from '../testing/http.js';
 import { compactRs256, type SigningKey, takeSigningKeyAsync } from '../testing/jws.js';
 import { buildHeader, buildPayload } from '../testing/token.js';
+import { createSelfService, type RegisteredClient } from './maskinporten-clients.js';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 export const SYSTEMUSER_TYPE = 'urn:altinn:systemuser';
@@ -86,7 +87,9 @@ const authorizationDetailsSchema = z
  */
 export async function startSandboxMaskinporten(options: SandboxMaskinportenOptions): Promise<SandboxMaskinporten> {
   const signingKey: SigningKey = await takeSigningKeyAsync();
-  const clients = new Map(options.clients.map((c) => [c.clientId, { ...c, keys: new Map<string, CryptoKey>() }]));
+  const clients = new Map<string, RegisteredClient>(
+    options.clients.map((c) => [c.clientId, { ...c, keys: new Map<string, CryptoKey>(), jwks: [] }]),
+  );
   /** jti → unix seconds when it may be forgotten (after the assertion could have expired anyway). */
   const seenJtis = new Map<string, number>();
   const localJwks = createLocalJWKSet({ keys: [{ ...signingKey.jwk }] });
@@ -102,11 +105,18 @@ export async function startSandboxMaskinporten(options: SandboxMaskinportenOptio
       return token(req, res);
     }
     if (path === '/sandbox/reissue' && req.method === 'POST') return reissue(req, res);
-    const keyPath = /^\/clients\/([^/]+)\/(?:keys|jwks)$/.exec(path);
+    // The sandbox's bootstrap (the stand-in for a person adding a key in Samarbeidsportalen): loopback only, no token.
+    const keyPath = /^\/clients\/([^/]+)\/keys$/.exec(path);
     if (keyPath && req.method === 'POST') return registerKey(decodeURIComponent(keyPath[1]!), req, res);
+    // Digdir's self-service API, with an admin token (scope idporten:dcr.write / idporten:dcr.read).
+    if (path.startsWith('/clients')) return selfService.handle(path, req, res);
     return sendJson(res, 404, { error: 'not_found', error_description: `no such endpoint: ${path}` });
   };
 
+  const selfService = createSelfService({
+    clients,
+    verifyAdminToken: async (token) => (await jwtVerify(token, localJwks, { issuer, algorithms: ['RS256'] })).payload,
+  });
   const server: LocalServer = await startLocalServer(route, options.port);
   const issuer = `${server.origin}/`;
   const metadata = () => ({
@@ -123,6 +133,13 @@ export async function startSandboxMaskinporten(options: SandboxMaskinportenOptio
     // Self-service stand-in: only a process on this machine may add keys (the server listens on loopback only).
     const client = clients.get(clientId);
     if (!client) return sendJson(res, 404, { error: 'not_found', error_description: `unknown client ${clientId}` });
+    // Only the seeded clients: a client made through /clients gets its keys through /clients/{id}/jwks, as in Digdir's API.
+    if (client.created !== undefined) {
+      return sendJson(res, 403, {
+        error: 'access_denied',
+        error_description: `register keys for ${clientId} with POST /clients/${clientId}/jwks and an admin token`,
+      });
+    }
     let body: unknown;
     try {
       body = JSON.parse((await readBody(req)).toString('utf8'));
@@ -141,6 +158,7 @@ export async function startSandboxMaskinporten(options: SandboxMaskinportenOptio
       }
       try {
         client.keys.set(jwk.kid, (await importJWK({ kty: 'RSA', n: jwk.n, e: jwk.e }, 'RS256')) as CryptoKey);
+        client.jwks.push({ kty: 'RSA', n: jwk.n, e: jwk.e, kid: jwk.kid, alg: 'RS256', use: 'sig' });
       } catch {
         return sendJson(res, 400, {
           error: 'invalid_request',
@@ -150,6 +168,7 @@ export async function startSandboxMaskinporten(options: SandboxMaskinportenOptio
       added.push(jwk.kid);
     }
     while (client.keys.size > MAX_KEYS_PER_CLIENT) client.keys.delete(client.keys.keys().next().value!);
+    client.jwks.splice(0, Math.max(0, client.jwks.length - MAX_KEYS_PER_CLIENT));
     return sendJson(res, 201, { client_id: clientId, kids: added });
   }
 

@@ -78,6 +78,7 @@ export async function runSandbox(args: string[]): Promise<Sandbox> {
       'maskinporten-port': { type: 'string', default: '8081' },
       'altinn-port': { type: 'string', default: '8082' },
       ttl: { type: 'string', default: '5' },
+      'allow-http-redirects': { type: 'boolean', default: false },
     },
   });
   const ports = {
@@ -118,6 +119,7 @@ export async function runSandbox(args: string[]): Promise<Sandbox> {
         port: ports.altinn,
         records,
         verifyMaskinportenToken: (token) => maskinporten.verifyAccessToken(token),
+        allowHttpLoopbackRedirects: values['allow-http-redirects'],
       }),
     );
     started.push(altinn);

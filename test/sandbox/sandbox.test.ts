@@ -200,10 +200,9 @@ describe('portvakt sandbox: the system-user story on loopback', () => {
       headers: vendor,
       body: JSON.stringify({ ...body, partyOrgNo: '31405540' }),
     });
+    // Altinn looks the customer up in the organisation register: an unknown one is AUTH-00000.
     expect(bad.status).toBe(400);
-    expect((await json<{ validationErrors: { paths: string[] }[] }>(bad)).validationErrors[0]!.paths).toContain(
-      '$.partyOrgNo',
-    );
+    expect((await json(bad)).code).toBe('AUTH-00000');
 
     const created = await altinn('/authentication/api/v1/systemuser/request/vendor', {
       method: 'POST',
@@ -252,8 +251,10 @@ describe('portvakt sandbox: the system-user story on loopback', () => {
     expect(exists.status).toBe(400);
     expect((await json(exists)).code).toBe('AUTH-00004');
 
+    // Listing system users takes the system register scope, as in Altinn.
+    const registerToken = await token(undefined, 'altinn:authentication/systemregister.write');
     const list = await altinn(`/authentication/api/v1/systemuser/vendor/bysystem/${VENDOR.systemId}`, {
-      headers: vendor,
+      headers: { authorization: `Bearer ${registerToken}` },
     });
     expect(
       (await json<{ data: { reporteeOrgNo: string }[] }>(list)).data.map(
@@ -335,7 +336,12 @@ describe('portvakt sandbox: the system-user story on loopback', () => {
     const created = await altinn('/authentication/api/v1/systemuser/request/vendor', {
       method: 'POST',
       headers: vendor,
-      body: JSON.stringify({ systemId: VENDOR.systemId, partyOrgNo: APE, redirectUrl }),
+      body: JSON.stringify({
+        systemId: VENDOR.systemId,
+        partyOrgNo: APE,
+        rights: [{ resource: [{ id: 'urn:altinn:resource', value: 'ske-krav-og-betalinger' }] }],
+        redirectUrl,
+      }),
     });
     expect(created.status).toBe(201);
     const { confirmUrl } = await json<{ confirmUrl: string }>(created);

@@ -1,24 +1,46 @@
 import { randomUUID } from 'node:crypto';
 import type { DecisionQuery } from '../../context.js';
-import { systemUserIdFor } from '../../testing/jws.js';
-import { ACCOUNTING_FIRM, ALTINN_VENDOR_SCOPES, RESOURCE, STANDARD_USERS, VENDOR } from '../cast.js';
+import { systemUserIdFor, uuidFromSeed } from '../../testing/jws.js';
+import {
+  ACCESS_PACKAGES,
+  ACCOUNTING_FIRM,
+  AGENT_PACKAGE,
+  ALTINN_VENDOR_SCOPES,
+  DCR_SCOPES,
+  NO_SYSTEM_USER,
+  OTHER_ORGS,
+  orgName,
+  RESOURCE,
+  RESOURCES,
+  SERVICE_OWNER,
+  STANDARD_USERS,
+  VENDOR,
+} from '../cast.js';
 
 export const ISO6523 = 'iso6523-actorid-upis';
 export const RESOURCE_ATTRIBUTE_ID = 'urn:altinn:resource';
 
 /** One right as the system register writes it: `{ resource: [{ id: 'urn:altinn:resource', value }] }`. */
 export interface Right {
+  action?: string | null;
   resource: { id: string; value: string }[];
+}
+
+/** An access package as the system register and requests write it: `{ urn }`. */
+export interface AccessPackageRef {
+  urn: string;
 }
 
 /** A system in the system register (the body of `POST /systemregister/vendor`). */
 export interface SystemRecord {
   id: string;
+  /** Altinn's own id for the system: what `POST /systemregister/vendor` answers. */
+  internalId: string;
   vendor: { authority: string; ID: string };
   name: Record<string, string>;
   description: Record<string, string>;
   rights: Right[];
-  accessPackages: unknown[];
+  accessPackages: AccessPackageRef[];
   clientId: string[];
   isVisible: boolean;
   allowedRedirectUrls: string[];
@@ -40,18 +62,32 @@ export interface SystemUserRecord {
   supplierName: string;
   supplierOrgno: string;
   userType: SystemUserType;
-  accessPackages: unknown[];
+  accessPackages: AccessPackageRef[];
+  /** The rights delegated to it (a standard system user); an agent acts through its packages. */
+  rights: Right[];
 }
+
+/** One line of the console's live log. */
+export interface SandboxEvent {
+  seq: number;
+  at: string;
+  kind: 'decision' | 'token' | 'altinn';
+  /** Permit / NotApplicable for decisions, granted / refused for tokens, the action otherwise. */
+  outcome: string;
+  text: string;
+}
+const MAX_EVENTS = 200;
 
 export type RequestStatus = 'New' | 'Accepted' | 'Rejected' | 'Denied' | 'Timedout';
 
 export interface RequestRecord {
   id: string;
+  integrationTitle: string | null;
   externalRef: string;
   systemId: string;
   partyOrgNo: string;
   rights: Right[];
-  accessPackages: unknown[];
+  accessPackages: AccessPackageRef[];
   status: RequestStatus;
   redirectUrl: string | null;
   created: string;
@@ -59,6 +95,24 @@ export interface RequestRecord {
   /** Set once accepted. */
   systemUserId?: string;
 }
+
+/** A vendor's change request for an existing standard system user (more or fewer rights). */
+export interface ChangeRequestRecord {
+  id: string;
+  systemUserId: string;
+  systemId: string;
+  partyOrgNo: string;
+  externalRef: string;
+  requiredRights: Right[];
+  unwantedRights: Right[];
+  requiredAccessPackages: AccessPackageRef[];
+  unwantedAccessPackages: AccessPackageRef[];
+  status: RequestStatus;
+  redirectUrl: string | null;
+  created: string;
+}
+
+const rightKey = (r: Right) => JSON.stringify(r.resource.map((a) => [a.id, a.value]).sort());
 
 /** What Maskinporten asks before it puts a system user in a token (contract §9a). */
 export interface SystemUserLookup {
@@ -76,9 +130,48 @@ export class AltinnRecords {
   readonly systems = new Map<string, SystemRecord>();
   readonly systemUsers = new Map<string, SystemUserRecord>();
   readonly requests = new Map<string, RequestRecord>();
+  readonly changeRequests = new Map<string, ChangeRequestRecord>();
   /** Agent system user id → client organization numbers. */
   readonly clients = new Map<string, Set<string>>();
   private readonly partyIds = new Map<string, string>();
+  private readonly partyUuids = new Map<string, string>();
+  /** The organisation register: org number → name. Requests and delegations for other orgs are refused. */
+  readonly organisations = new Map<string, string>();
+  /** The resource register: resource id → title. */
+  readonly resources = new Map<string, { title: string; description: string; owner: string }>();
+  /** Access packages: urn → name and whether it is meant for client relations. */
+  readonly accessPackages = new Map<string, { name: string; client: boolean }>();
+  /** The most recent events (newest last): PDP decisions, token grants and refusals, end-user actions. */
+  readonly events: SandboxEvent[] = [];
+  private eventSeq = 0;
+
+  /** Records an event for the console's live log; the log keeps the last {@link MAX_EVENTS}. */
+  log(event: Omit<SandboxEvent, 'seq' | 'at'>): void {
+    this.events.push({ seq: ++this.eventSeq, at: new Date().toISOString(), ...event });
+    if (this.events.length > MAX_EVENTS) this.events.splice(0, this.events.length - MAX_EVENTS);
+  }
+
+  /** The name of a registered organisation, else the org number itself. */
+  nameOf(orgNo: string): string {
+    return this.organisations.get(orgNo) ?? orgNo;
+  }
+
+  /** Altinn's party uuid for an organisation (client delegation addresses clients by it). */
+  partyUuidFor(orgNo: string): string {
+    let id = this.partyUuids.get(orgNo);
+    if (!id) {
+      id = uuidFromSeed(`portvakt:party:${orgNo}`);
+      this.partyUuids.set(orgNo, id);
+    }
+    return id;
+  }
+
+  /** An org number, or a party uuid of a registered organisation, as an org number. */
+  orgNoForPartyUuid(value: string): string | undefined {
+    if (/^\d{9}$/.test(value)) return value;
+    for (const orgNo of this.organisations.keys()) if (this.partyUuidFor(orgNo) === value.toLowerCase()) return orgNo;
+    return undefined;
+  }
 
   /** Altinn addresses parties by a numeric party id as well as by organization number. */
   partyIdFor(orgNo: string): string {
@@ -121,8 +214,20 @@ export class AltinnRecords {
     const externalRef = lookup.externalRef ?? lookup.orgNo;
     for (const system of this.systemsByClientId(lookup.clientId)) {
       const user = this.systemUserFor(system.id, lookup.orgNo, externalRef);
-      if (user) return { user, system };
+      if (user) {
+        this.log({
+          kind: 'token',
+          outcome: 'token utstedt',
+          text: `Maskinporten: systembrukeren ${user.integrationTitle} for ${this.nameOf(lookup.orgNo)}`,
+        });
+        return { user, system };
+      }
     }
+    this.log({
+      kind: 'token',
+      outcome: 'token nektet',
+      text: `Maskinporten: ingen systembruker for ${this.nameOf(lookup.orgNo)} (${lookup.orgNo}) med externalRef ${externalRef}`,
+    });
     return undefined;
   }
 
@@ -131,23 +236,27 @@ export class AltinnRecords {
     partyOrgNo: string;
     externalRef: string;
     userType: SystemUserType;
-    accessPackages?: unknown[];
+    accessPackages?: AccessPackageRef[];
+    /** Default: all the system's rights (a system user made in the portal, or seeded). */
+    rights?: Right[];
+    integrationTitle?: string | null;
     id?: string;
   }): SystemUserRecord {
     const system = this.systems.get(request.systemId);
     const user: SystemUserRecord = {
       id: request.id ?? randomUUID(),
-      integrationTitle: system?.name.nb ?? system?.name.en ?? request.systemId,
+      integrationTitle: request.integrationTitle || (system?.name.nb ?? system?.name.en ?? request.systemId),
       systemId: request.systemId,
       partyId: this.partyIdFor(request.partyOrgNo),
       partyOrgNo: request.partyOrgNo,
       externalRef: request.externalRef,
       created: new Date().toISOString(),
       isDeleted: false,
-      supplierName: system ? (VENDOR_NAMES.get(system.vendor.ID) ?? system.vendor.ID) : '',
+      supplierName: system ? this.nameOf(system.vendor.ID.replace(/^0192:/, '')) : '',
       supplierOrgno: system?.vendor.ID.replace(/^0192:/, '') ?? '',
       userType: request.userType,
       accessPackages: request.accessPackages ?? [],
+      rights: request.rights ?? system?.rights ?? [],
     };
     this.systemUsers.set(user.id, user);
     if (user.userType === 'agent') this.clients.set(user.id, new Set());
@@ -163,6 +272,18 @@ export class AltinnRecords {
     return true;
   }
 
+  /** Adds a client (org number) to an agent system user. */
+  delegateClient(agentId: string, clientOrgNo: string): void {
+    const set = this.clients.get(agentId) ?? new Set<string>();
+    set.add(clientOrgNo);
+    this.clients.set(agentId, set);
+  }
+
+  /** Removes a client; false when it was not there. */
+  removeClient(agentId: string, clientOrgNo: string): boolean {
+    return this.clients.get(agentId)?.delete(clientOrgNo) ?? false;
+  }
+
   accept(requestId: string): SystemUserRecord | undefined {
     const request = this.requests.get(requestId);
     if (request?.status !== 'New') return undefined;
@@ -172,10 +293,36 @@ export class AltinnRecords {
       externalRef: request.externalRef,
       userType: request.userType,
       accessPackages: request.accessPackages,
+      rights: request.rights,
+      integrationTitle: request.integrationTitle,
     });
     request.status = 'Accepted';
     request.systemUserId = user.id;
     return user;
+  }
+
+  /** The end user approves a change request: required rights added, unwanted ones taken away. */
+  acceptChange(id: string): boolean {
+    const change = this.changeRequests.get(id);
+    const user = change && this.systemUsers.get(change.systemUserId);
+    if (change?.status !== 'New' || !user || user.isDeleted) return false;
+    const unwanted = new Set(change.unwantedRights.map(rightKey));
+    const kept = user.rights.filter((r) => !unwanted.has(rightKey(r)));
+    const have = new Set(kept.map(rightKey));
+    user.rights = [...kept, ...change.requiredRights.filter((r) => !have.has(rightKey(r)))];
+    const unwantedPackages = new Set(change.unwantedAccessPackages.map((p) => p.urn));
+    const packages = user.accessPackages.filter((p) => !unwantedPackages.has(p.urn));
+    const urns = new Set(packages.map((p) => p.urn));
+    user.accessPackages = [...packages, ...change.requiredAccessPackages.filter((p) => !urns.has(p.urn))];
+    change.status = 'Accepted';
+    return true;
+  }
+
+  rejectChange(id: string): boolean {
+    const change = this.changeRequests.get(id);
+    if (change?.status !== 'New') return false;
+    change.status = 'Rejected';
+    return true;
   }
 
   reject(requestId: string): boolean {
@@ -190,11 +337,25 @@ export class AltinnRecords {
    * the party is its own org (standard) or one of its clients (agent). Any action the right covers.
    */
   decide(query: DecisionQuery): 'Permit' | 'NotApplicable' {
+    const decision = this.decision(query);
+    const user = this.systemUsers.get(query.systemUserId.toLowerCase());
+    const who = user ? `${user.integrationTitle} (${this.nameOf(user.partyOrgNo)})` : query.systemUserId;
+    this.log({
+      kind: 'decision',
+      outcome: decision,
+      text: `${who} → ${query.action} ${this.resources.get(query.resource)?.title ?? query.resource} for ${this.nameOf(query.party)} (${query.party})`,
+    });
+    return decision;
+  }
+
+  private decision(query: DecisionQuery): 'Permit' | 'NotApplicable' {
     const user = this.systemUsers.get(query.systemUserId.toLowerCase());
     if (!user || user.isDeleted) return 'NotApplicable';
     const system = this.systems.get(user.systemId);
     if (!system || system.isDeleted) return 'NotApplicable';
-    const hasRight = system.rights.some((right) =>
+    // A standard system user holds the rights its request asked for; an agent, through its packages, the system's.
+    const rights = user.userType === 'standard' ? user.rights : system.rights;
+    const hasRight = rights.some((right) =>
       right.resource.some((r) => r.id === RESOURCE_ATTRIBUTE_ID && r.value === query.resource),
     );
     if (!hasRight) return 'NotApplicable';
@@ -206,23 +367,30 @@ export class AltinnRecords {
   }
 }
 
-const VENDOR_NAMES = new Map([[`0192:${VENDOR.orgNo}`, VENDOR.name]]);
-
 /** The scopes SmartRegnskap's Maskinporten client may ask for. */
-export const SMARTREGNSKAP_SCOPES = ['skatteetaten:kravogbetalinger', ...ALTINN_VENDOR_SCOPES];
+export const SMARTREGNSKAP_SCOPES = ['skatteetaten:kravogbetalinger', ...ALTINN_VENDOR_SCOPES, ...DCR_SCOPES];
 
 /** The story of contract §9: SmartRegnskap, two standard system users, the accounting firm's agent. */
 export function seedRecords(records: AltinnRecords): void {
+  for (const org of [SERVICE_OWNER, VENDOR, ...STANDARD_USERS, ACCOUNTING_FIRM, NO_SYSTEM_USER, ...OTHER_ORGS]) {
+    records.organisations.set(org.orgNo, orgName(org.orgNo) ?? org.orgNo);
+  }
+  for (const r of RESOURCES)
+    records.resources.set(r.id, { title: r.title, description: r.description, owner: r.owner });
+  for (const p of ACCESS_PACKAGES) records.accessPackages.set(p.urn, { name: p.name, client: p.client });
   records.systems.set(VENDOR.systemId, {
     id: VENDOR.systemId,
+    internalId: uuidFromSeed(`portvakt:system:${VENDOR.systemId}`),
     vendor: { authority: ISO6523, ID: `0192:${VENDOR.orgNo}` },
     name: { nb: VENDOR.systemName, nn: VENDOR.systemName, en: VENDOR.systemName },
     description: { nb: 'Regnskapssystem fra SmartCloud AS', en: 'Accounting system from SmartCloud AS' },
     rights: [{ resource: [{ id: RESOURCE_ATTRIBUTE_ID, value: RESOURCE }] }],
-    accessPackages: [],
+    // A client package makes it an agent system too; Altinn then requires isVisible: false (AUTH.VLD-00018).
+    accessPackages: [{ urn: AGENT_PACKAGE }],
     clientId: [VENDOR.clientId],
-    isVisible: true,
-    // Any local page may be the vendor's return address (ports are ignored for loopback, see server.ts).
+    isVisible: false,
+    // Seeded, not registered through the API (which takes https only): any local page may be the return
+    // address, whatever its port (see redirectAllowed in requests.ts).
     allowedRedirectUrls: ['http://localhost/', 'http://127.0.0.1/'],
     isDeleted: false,
   });
@@ -242,6 +410,7 @@ export function seedRecords(records: AltinnRecords): void {
     partyOrgNo: ACCOUNTING_FIRM.orgNo,
     externalRef: ACCOUNTING_FIRM.orgNo,
     userType: 'agent',
+    accessPackages: [{ urn: AGENT_PACKAGE }],
   });
   records.clients.set(agent.id, new Set(ACCOUNTING_FIRM.clients));
 }
