@@ -1,6 +1,6 @@
 import { uuidFromSeed } from '../testing/jws.js';
 
-/** The sandbox's cast (contract §9): who is who in the system-user story. */
+/** The sandbox's cast (docs/sandbox.md): who is who in the system-user story. */
 export const SERVICE_OWNER = { orgNo: '974761076', name: 'Skatteetaten' };
 /**
  * SmartCloud AS and its system SmartRegnskap. The Maskinporten client id is the one the testing kit's

@@ -23,7 +23,7 @@ export function expect4xxProblem(res: { status: number; headers: Record<string, 
 /**
  * Sends exact bytes (no client normalization of the path, no header validation). When the gateway
  * answers, the answer is checked against openapi.yaml like any other; when Node's HTTP parser refuses
- * the bytes before the gateway sees them, the answer is Node's bare 400/431, which is fine (contract §3.1).
+ * the bytes before the gateway sees them, the answer is Node's bare 400/431, which is fine (docs/security.md, bad input).
  */
 export async function sendRaw(world: GatewayWorld, method: string, target: string, headers: string[]) {
   const head = [`${method} ${target} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close', ...headers, '', ''].join(

@@ -114,7 +114,7 @@ export interface ChangeRequestRecord {
 
 const rightKey = (r: Right) => JSON.stringify(r.resource.map((a) => [a.id, a.value]).sort());
 
-/** What Maskinporten asks before it puts a system user in a token (contract §9a). */
+/** What Maskinporten asks before it puts a system user in a token. */
 export interface SystemUserLookup {
   clientId: string;
   orgNo: string;
@@ -370,7 +370,7 @@ export class AltinnRecords {
 /** The scopes SmartRegnskap's Maskinporten client may ask for. */
 export const SMARTREGNSKAP_SCOPES = ['skatteetaten:kravogbetalinger', ...ALTINN_VENDOR_SCOPES, ...DCR_SCOPES];
 
-/** The story of contract §9: SmartRegnskap, two standard system users, the accounting firm's agent. */
+/** The sandbox story (docs/sandbox.md): SmartRegnskap, two standard system users, the accounting firm's agent. */
 export function seedRecords(records: AltinnRecords): void {
   for (const org of [SERVICE_OWNER, VENDOR, ...STANDARD_USERS, ACCOUNTING_FIRM, NO_SYSTEM_USER, ...OTHER_ORGS]) {
     records.organisations.set(org.orgNo, orgName(org.orgNo) ?? org.orgNo);
