@@ -294,6 +294,8 @@ export function createProxyHandler(options: ProxyOptions): RequestHandler {
       if (over) return upstreamRes.resume();
       answered = true;
       timers.clear(headersTimer);
+      // The upstream answered before the client's body was in: close after the answer rather than read on.
+      if (!req.complete) closeAfterAnswer();
       res.status(upstreamRes.statusCode ?? 502);
       for (const [name, value] of Object.entries(clientResponseHeaders(upstreamRes.headers, allowed))) {
         if (value !== undefined) res.setHeader(name, value);

@@ -244,6 +244,16 @@ describe('every wait on the client ends', () => {
     expect(headersOf(res.head).connection).toBe('close');
   });
 
+  it('an upstream that answers before the body is in: the answer arrives, then the connection is closed', async () => {
+    const res = await rawRequest(
+      world.gateway.port,
+      `${chunkedHead('POST', ekko, ['Content-Type: application/json', 'X-Test-Mode: echo'])}5\r\n{"a":\r\n`,
+      SLACK_MS + 1000,
+    );
+    expect(res.status).toBe(200);
+    expect(headersOf(res.head).connection).toBe('close');
+  });
+
   it('a chunked body that never ends on a local route: answered, and the connection closed rather than read on', async () => {
     const res = await rawRequest(
       world.gateway.port,
