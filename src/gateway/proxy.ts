@@ -270,6 +270,8 @@ export function createProxyHandler(options: ProxyOptions): RequestHandler {
       if (answered || res.headersSent) return cut();
       finish();
       upstreamReq.destroy();
+      // A body still arriving is not going anywhere now: close after the refusal rather than read on.
+      if (!req.complete) closeAfterAnswer();
       next(err);
     };
     const closeAfterAnswer = () => {
@@ -315,10 +317,7 @@ export function createProxyHandler(options: ProxyOptions): RequestHandler {
     req.once('error', () => upstreamReq.destroy());
 
     // A body that stops arriving would otherwise hold the request until the upstream's deadlines.
-    const stalled = () => {
-      closeAfterAnswer();
-      refuse(requestBodyStalled(requestBodyIdleTimeoutMs));
-    };
+    const stalled = () => refuse(requestBodyStalled(requestBodyIdleTimeoutMs));
     let bodyIdle = timers.start(requestBodyIdleTimeoutMs, stalled);
     req.on('data', () => {
       timers.clear(bodyIdle);

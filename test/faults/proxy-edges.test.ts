@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -242,6 +244,28 @@ describe('every wait on the client ends', () => {
     expect(res.status).toBe(400);
     expect(JSON.parse(res.body).code).toBe('request_invalid');
     expect(headersOf(res.head).connection).toBe('close');
+  });
+
+  it('a body that trickles (never idle, never done) ends at the total deadline: 504, and the connection is closed', async () => {
+    const socket = net.connect(world.gateway.port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', () => undefined);
+    socket.write(chunkedHead('POST', ekko, ['Content-Type: application/json', 'X-Test-Mode: read-body']));
+    const trickle = setInterval(() => socket.write('1\r\n \r\n'), REQUEST_IDLE_MS / 3);
+    try {
+      await Promise.race([
+        once(socket, 'close'),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('still open')), TOTAL_MS + SLACK_MS)),
+      ]);
+    } finally {
+      clearInterval(trickle);
+      socket.destroy();
+    }
+    const [head = '', body = ''] = Buffer.concat(chunks).toString('latin1').split('\r\n\r\n', 2);
+    expect(head).toMatch(/^HTTP\/1\.1 504 /);
+    expect(headersOf(head).connection).toBe('close');
+    expect(JSON.parse(body).code).toBe('upstream_timeout');
   });
 
   it('an upstream that answers before the body is in: the answer arrives, then the connection is closed', async () => {
