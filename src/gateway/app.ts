@@ -9,6 +9,7 @@ import type { Portvakt } from '../portvakt.js';
 import { createBodyLimit, MAX_BODY_BYTES } from './body-limit.js';
 import { mountDocs } from './docs.js';
 import type { ResourceHandler } from './handlers/types.js';
+import { SECURITY_HEADERS } from './headers.js';
 import { createGatewayMetrics, type GatewayMetrics, UNMATCHED_ROUTE } from './metrics.js';
 import type { LoadedSpec, SpecOperation } from './openapi.js';
 import { createProxyHandler } from './proxy.js';
@@ -66,14 +67,9 @@ function refuseMalformedMessages(req: Request, res: express.Response, next: expr
   next(new PortvaktError('request_invalid', detail));
 }
 
-/** Security headers for a JSON API (no HTML but /docs): nothing may frame, sniff or cache it. */
+/** The security headers, and `Cache-Control: no-store` unless a proxied operation lets its upstream say otherwise. */
 function securityHeaders(_req: Request, res: express.Response, next: express.NextFunction) {
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('Referrer-Policy', 'no-referrer');
-  res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-  res.setHeader('Strict-Transport-Security', 'max-age=31536000');
-  res.setHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
   res.setHeader('Cache-Control', 'no-store');
   next();
 }

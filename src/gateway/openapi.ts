@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { NEVER_FROM_UPSTREAM } from './headers.js';
 
 /** One secured operation of openapi.yaml, as the gateway mounts it. */
 export interface SpecOperation {
@@ -45,28 +46,6 @@ export class SpecError extends Error {
   override name = 'SpecError';
 }
 
-/**
- * Headers no allow-list can hand to the upstream: the gateway's security headers always win, its request
- * id is its own, and hop-by-hop headers describe one connection (RFC 9110 §7.6.1).
- */
-export const NEVER_FROM_UPSTREAM: ReadonlySet<string> = new Set([
-  'x-content-type-options',
-  'x-frame-options',
-  'referrer-policy',
-  'cross-origin-resource-policy',
-  'strict-transport-security',
-  'content-security-policy',
-  'x-request-id',
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 function responseHeadersOf(value: unknown, where: string): string[] | undefined {

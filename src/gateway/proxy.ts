@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Request, RequestHandler } from 'express';
 import { PortvaktError, RETRY_AFTER_SECONDS } from '../errors.js';
 import { MAX_BODY_BYTES, payloadTooLarge, requestBodyStalled } from './body-limit.js';
-import { NEVER_FROM_UPSTREAM } from './openapi.js';
+import { HOP_BY_HOP, NEVER_FROM_UPSTREAM } from './headers.js';
 
 /** Default deadline for the upstream's response headers, from the start of the request, in milliseconds. */
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 10_000;
@@ -17,18 +17,6 @@ export const DEFAULT_UPSTREAM_TOTAL_TIMEOUT_MS = 30_000;
 /** Default longest silence in the client's request body, in milliseconds. */
 export const DEFAULT_REQUEST_BODY_IDLE_TIMEOUT_MS = 10_000;
 
-/** RFC 9110 §7.6.1 connection-specific headers, plus the proxy ones: they describe one hop, never the next. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
 const IDENTITY_PREFIX = 'x-portvakt-';
 
 /**
