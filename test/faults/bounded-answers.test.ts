@@ -1,8 +1,10 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BodyTooLargeError } from '../../src/bounded-body.js';
+import { createPepCredentials } from '../../src/pdp/pep-credentials.js';
 import { createJsonFetcher } from '../../src/token/discovery.js';
 import { API, type GatewayWorld, startGatewayWorld } from '../helpers/gateway-world.js';
 import { expectProblem } from '../helpers/library-world.js';
@@ -151,5 +153,23 @@ describe('the JWKS and issuer metadata are capped (512 KiB) and read within the 
   it('a small document is read', async () => {
     hostile.state.answer = 'small-jwks';
     await expect(createJsonFetcher({ timeoutMs: PDP_TIMEOUT_MS })(hostile.url)).resolves.toEqual({ keys: [] });
+  });
+});
+
+describe('the PEP’s own token answers are capped (256 KiB)', () => {
+  it('a Maskinporten token answer of 2 MiB → pdp_unavailable, not read whole', async () => {
+    hostile.state.answer = 'huge-jwks';
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const credentials = createPepCredentials({
+      tokenEndpoint: hostile.url,
+      audience: 'https://test.maskinporten.no/',
+      exchangeUrl: hostile.url,
+      clientId: 'portvakt-pep',
+      keyId: 'pep-key',
+      privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      timeoutMs: PDP_TIMEOUT_MS + SLACK_MS,
+    });
+    await expect(credentials.token()).rejects.toMatchObject({ code: 'pdp_unavailable' });
+    await expect(credentials.token()).rejects.toThrow(/too large/);
   });
 });
