@@ -100,8 +100,21 @@ export const insufficientScope = (scope: string) =>
     headers: { 'WWW-Authenticate': bearerChallenge({ error: 'insufficient_scope', scope }) },
   });
 
+/**
+ * RFC 6750 §3 challenges every refusal of the token; of §3.1's codes only `insufficient_scope` ("requires
+ * higher privileges than provided by the access token", 403) fits a valid token that lacks a system user.
+ * No `scope` attribute: the scope is there, the `authorization_details` entry is what is missing.
+ */
 export const systemUserMissing = (detail: string, cause?: unknown) =>
-  new PortvaktError('systemuser_missing', detail, { cause });
+  new PortvaktError('systemuser_missing', detail, {
+    cause,
+    headers: {
+      'WWW-Authenticate': bearerChallenge({
+        error: 'insufficient_scope',
+        error_description: 'The token has no Altinn system user (authorization_details urn:altinn:systemuser).',
+      }),
+    },
+  });
 
 export const partyInvalid = (detail: string) => new PortvaktError('party_invalid', detail);
 

@@ -9,6 +9,7 @@ import type { Portvakt } from '../portvakt.js';
 import { createBodyLimit, MAX_BODY_BYTES } from './body-limit.js';
 import { mountDocs } from './docs.js';
 import type { ResourceHandler } from './handlers/types.js';
+import { SECURITY_HEADERS } from './headers.js';
 import { createGatewayMetrics, type GatewayMetrics, UNMATCHED_ROUTE } from './metrics.js';
 import type { LoadedSpec, SpecOperation } from './openapi.js';
 import { createProxyHandler } from './proxy.js';
@@ -25,22 +26,50 @@ export interface GatewayAppOptions {
    * Default: a fresh set (request metrics only, as nothing feeds Portvakt's hooks into it).
    */
   metrics?: GatewayMetrics;
-  /** Deadline for a proxied operation's upstream to answer, in milliseconds. Default 10000. */
-  upstreamTimeoutMs?: number;
+  /** Deadlines of proxied operations (`x-portvakt-upstream`), in milliseconds; see `ProxyOptions`. */
+  upstream?: UpstreamDeadlines;
   /** Largest request body accepted, in bytes. Default 1 MiB. */
   maxBodyBytes?: number;
+  /**
+   * Express's `trust proxy`: the hops (a number) or addresses/CIDRs (a list) whose `X-Forwarded-*` the
+   * gateway believes when it writes `Forwarded` and `X-Forwarded-*` for an upstream. Default: none.
+   */
+  trustProxy?: TrustProxy;
+}
+
+/** Which previous hops may be believed about the client: a hop count, or addresses, CIDRs and Express's names. */
+export type TrustProxy = number | string[];
+
+export interface UpstreamDeadlines {
+  /** Until the upstream's status line, from the start of the request. Default 10000. */
+  headersTimeoutMs?: number;
+  /** Longest silence in the upstream's body. Default 10000. */
+  bodyIdleTimeoutMs?: number;
+  /** The whole exchange. Default 30000. */
+  totalTimeoutMs?: number;
+  /** Longest silence in the client's request body. Default 10000. */
+  requestBodyIdleTimeoutMs?: number;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Security headers for a JSON API (no HTML but /docs): nothing may frame, sniff or cache it. */
+/**
+ * Refuses what Node's parser lets through but HTTP/1.1 does not: a request line of another major version
+ * (`HTTP/2.0`, `HTTP/0.9`) and a second `Host` (RFC 9112 §3.2: a server MUST answer 400), where the
+ * gateway and whatever sits behind it could each read a different one.
+ */
+function refuseMalformedMessages(req: Request, res: express.Response, next: express.NextFunction) {
+  const hosts = req.rawHeaders.filter((value, i) => i % 2 === 0 && value.toLowerCase() === 'host').length;
+  if (req.httpVersionMajor === 1 && hosts <= 1) return next();
+  res.setHeader('Connection', 'close');
+  const detail =
+    hosts > 1 ? 'The request has more than one Host header.' : 'Only HTTP/1.0 and HTTP/1.1 are spoken here.';
+  next(new PortvaktError('request_invalid', detail));
+}
+
+/** The security headers, and `Cache-Control: no-store` unless a proxied operation lets its upstream say otherwise. */
 function securityHeaders(_req: Request, res: express.Response, next: express.NextFunction) {
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('Referrer-Policy', 'no-referrer');
-  res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-  res.setHeader('Strict-Transport-Security', 'max-age=31536000');
-  res.setHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
   res.setHeader('Cache-Control', 'no-store');
   next();
 }
@@ -88,9 +117,10 @@ function mountOperation(app: Express, operation: SpecOperation, options: Gateway
   const common = { scope: operation.scope, resource: operation.resource, action: operation.action, party };
   if (operation.upstream) {
     const proxy = createProxyHandler({
+      ...options.upstream,
       upstream: operation.upstream,
-      timeoutMs: options.upstreamTimeoutMs,
       maxBodyBytes: options.maxBodyBytes,
+      allowResponseHeaders: operation.responseHeaders,
     });
     route[method](portvakt.authorize({ ...common, validate: checkQuery }), proxy);
     return;
@@ -126,6 +156,8 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
   app.set('query parser', 'simple');
   // openapi.yaml's paths are case-sensitive; Express's default would also serve `/AAPNEKRAV`, a surface no spec describes.
   app.set('case sensitive routing', true);
+  // Only what TRUST_PROXY names: by default no client can tell the upstream where it came from.
+  app.set('trust proxy', options.trustProxy ?? false);
   app.use(metrics.middleware);
   app.use((req, res, next) => {
     const given = req.headers['x-request-id'];
@@ -145,6 +177,7 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
     }),
   );
   app.use(securityHeaders);
+  app.use(refuseMalformedMessages);
   app.use(createBodyLimit(options.maxBodyBytes ?? MAX_BODY_BYTES));
 
   app.get('/health/live', (_req, res) => {

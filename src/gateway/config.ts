@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { isUrl, REDIS_PROTOCOLS } from '../url.js';
 
@@ -18,6 +19,19 @@ export interface GatewayConfig {
   pdpTimeoutMs: number;
   claimsDatabaseUrl: string | undefined;
   logLevel: string;
+  /** `TRUST_PROXY`: hops (a number) or addresses/CIDRs whose `X-Forwarded-*` are believed; unset: none. */
+  trustProxy: number | string[] | undefined;
+  /** Proxy mode's deadlines, in milliseconds. */
+  upstream: {
+    /** `UPSTREAM_HEADERS_TIMEOUT_MS` (10000): until the upstream's status line. */
+    headersTimeoutMs: number;
+    /** `UPSTREAM_BODY_IDLE_TIMEOUT_MS` (10000): longest silence in the upstream's body. */
+    bodyIdleTimeoutMs: number;
+    /** `UPSTREAM_TOTAL_TIMEOUT_MS` (30000): the whole upstream exchange. */
+    totalTimeoutMs: number;
+    /** `REQUEST_BODY_IDLE_TIMEOUT_MS` (10000): longest silence in a client's request body. */
+    requestBodyIdleTimeoutMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -41,6 +55,41 @@ const positiveInt = (fallback: number) =>
       .optional()
       .transform((v) => v ?? fallback),
   );
+
+/** Express's names for address ranges (proxy-addr). */
+const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address, a CIDR (`10.0.0.0/8`, `fd00::/8`) or a named range. */
+function isTrustEntry(entry: string): boolean {
+  if (NAMED_RANGES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * `TRUST_PROXY`, as Express's `trust proxy` without `true` (which would believe any client): a hop
+ * count, or a comma-separated list of addresses, CIDRs and `loopback`/`linklocal`/`uniquelocal`.
+ */
+const trustProxyVar = optional.pipe(
+  z
+    .string()
+    .optional()
+    .transform((v, ctx): number | string[] | undefined => {
+      if (v === undefined || v === 'false') return undefined;
+      if (/^[0-9]+$/.test(v)) return Number(v) === 0 ? undefined : Number(v);
+      const entries = v.split(',').map((e) => e.trim());
+      const bad = entries.find((e) => !isTrustEntry(e));
+      if (bad === undefined) return entries;
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a hop count or addresses/CIDRs (loopback, linklocal, uniquelocal), not ${JSON.stringify(bad)}`,
+      });
+      return z.NEVER;
+    }),
+);
 
 const envSchema = z.object({
   PORT: optional.pipe(
@@ -76,6 +125,11 @@ const envSchema = z.object({
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
       .optional(),
   ),
+  TRUST_PROXY: trustProxyVar,
+  UPSTREAM_HEADERS_TIMEOUT_MS: positiveInt(10_000),
+  UPSTREAM_BODY_IDLE_TIMEOUT_MS: positiveInt(10_000),
+  UPSTREAM_TOTAL_TIMEOUT_MS: positiveInt(30_000),
+  REQUEST_BODY_IDLE_TIMEOUT_MS: positiveInt(10_000),
   LOG_LEVEL: optional.pipe(
     z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -131,5 +185,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     pdpTimeoutMs: e.PDP_TIMEOUT_MS,
     claimsDatabaseUrl: e.CLAIMS_DATABASE_URL,
     logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY,
+    upstream: {
+      headersTimeoutMs: e.UPSTREAM_HEADERS_TIMEOUT_MS,
+      bodyIdleTimeoutMs: e.UPSTREAM_BODY_IDLE_TIMEOUT_MS,
+      totalTimeoutMs: e.UPSTREAM_TOTAL_TIMEOUT_MS,
+      requestBodyIdleTimeoutMs: e.REQUEST_BODY_IDLE_TIMEOUT_MS,
+    },
   };
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { NEVER_FROM_UPSTREAM } from './headers.js';
 
 /** One secured operation of openapi.yaml, as the gateway mounts it. */
 export interface SpecOperation {
@@ -18,6 +19,11 @@ export interface SpecOperation {
   upstream: string | undefined;
   /** The operation's query parameters (path-level ones included, `$ref`s resolved). */
   queryParameters: QueryParameter[];
+  /**
+   * `x-portvakt-response-headers` (the operation's, else the document's): upstream response headers the
+   * gateway would otherwise drop or override (cookies, CORS, `X-Portvakt-*`, `Cache-Control`), lower case.
+   */
+  responseHeaders: string[];
 }
 
 export interface QueryParameter {
@@ -38,6 +44,19 @@ export interface LoadedSpec {
 
 export class SpecError extends Error {
   override name = 'SpecError';
+}
+
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function responseHeadersOf(value: unknown, where: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && HEADER_NAME.test(v))) {
+    throw new SpecError(`${where}: x-portvakt-response-headers must be a list of header names`);
+  }
+  const names = value.map((v: string) => v.toLowerCase());
+  const forbidden = names.find((n) => NEVER_FROM_UPSTREAM.has(n));
+  if (forbidden) throw new SpecError(`${where}: x-portvakt-response-headers cannot allow ${forbidden}`);
+  return names;
 }
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
@@ -100,6 +119,7 @@ export function loadSpec(file: string | URL): LoadedSpec {
   const text = readFileSync(file, 'utf8');
   const document = parse(text) as unknown;
   if (!isObject(document) || !isObject(document.paths)) throw new SpecError(`${file}: not an OpenAPI document`);
+  const documentResponseHeaders = responseHeadersOf(document['x-portvakt-response-headers'], String(file)) ?? [];
   const operations: SpecOperation[] = [];
   const paths = new Map<string, string[]>();
   for (const [path, item] of Object.entries(document.paths)) {
@@ -137,6 +157,8 @@ export function loadSpec(file: string | URL): LoadedSpec {
         partyParam,
         upstream,
         queryParameters: queryParametersOf(document, item, operation, where),
+        // The operation's own list replaces the document's, as an operation's `security` does.
+        responseHeaders: responseHeadersOf(operation['x-portvakt-response-headers'], where) ?? documentResponseHeaders,
       });
     }
     if (methods.includes('GET') && !methods.includes('HEAD')) methods.push('HEAD');

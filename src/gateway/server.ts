@@ -21,7 +21,7 @@ export interface GatewayOptions {
   handlers?: Record<string, ResourceHandler>;
   /** A ready store (tests, sandbox); default: created from `config.claimsDatabaseUrl`. */
   store?: ClaimsStore;
-  /** Deadline for a proxied operation's upstream (`x-portvakt-upstream`) to answer, in milliseconds. Default 10000. */
+  /** Deadline for a proxied operation's upstream (`x-portvakt-upstream`) to answer, in ms; overrides `UPSTREAM_HEADERS_TIMEOUT_MS`. */
   upstreamTimeoutMs?: number;
 }
 
@@ -86,7 +86,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     logger,
     metrics,
     handlers: options.handlers ?? kravOgBetalingerHandlers,
-    upstreamTimeoutMs: options.upstreamTimeoutMs,
+    upstream: { ...config.upstream, headersTimeoutMs: options.upstreamTimeoutMs ?? config.upstream.headersTimeoutMs },
+    trustProxy: config.trustProxy,
   });
   const stopLoading = loadKeysUntilReady(portvakt, logger);
   const server = options.host ? app.listen(config.port, options.host) : app.listen(config.port);

@@ -1,3 +1,4 @@
+import { BodyTooLargeError, readBoundedText } from '../bounded-body.js';
 import type { DecisionQuery } from '../context.js';
 import { isPortvaktError, pdpUnavailable } from '../errors.js';
 import { buildPdpRequest } from './request.js';
@@ -8,6 +9,9 @@ export type Decide = (query: DecisionQuery, signal?: AbortSignal) => Promise<Dec
 
 /** How one PDP call ended: a decision either way, or an error (timeout, HTTP error, unreadable, Indeterminate). */
 export type PdpCallOutcome = 'permit' | 'deny' | 'error';
+
+/** Largest PDP answer read: a decision is a few hundred bytes, so 1 MiB is generous and still bounded. */
+export const DEFAULT_PDP_MAX_ANSWER_BYTES = 1024 * 1024;
 
 export interface PdpClientOptions {
   /** Full URL of the PDP, e.g. `https://platform.tt02.altinn.no/authorization/api/v1/authorize`. */
@@ -21,6 +25,8 @@ export interface PdpClientOptions {
   timeoutMs: number;
   /** The PEP's own Altinn token, sent as `Authorization: Bearer`; without it no Authorization header is sent. */
   accessToken?: () => Promise<string>;
+  /** Largest answer body read, in bytes; a larger one is `pdp_unavailable`. Default 1 MiB. */
+  maxAnswerBytes?: number;
   /** Defaults to the global `fetch`; for tests and custom agents. */
   fetch?: typeof fetch;
   /** Called once per call with its outcome and duration in milliseconds, for metrics and logs; must not throw. */
@@ -35,6 +41,7 @@ export function createPdpClient(options: PdpClientOptions): Decide {
     throw new TypeError('createPdpClient: timeoutMs must be a positive integer (milliseconds).');
   }
   const fetchImpl = options.fetch ?? globalThis.fetch;
+  const maxAnswerBytes = options.maxAnswerBytes ?? DEFAULT_PDP_MAX_ANSWER_BYTES;
 
   async function call(query: DecisionQuery, signal: AbortSignal, deadline: AbortSignal): Promise<Decision> {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
@@ -61,8 +68,12 @@ export function createPdpClient(options: PdpClientOptions): Decide {
     }
     let text: string;
     try {
-      text = await response.text();
+      // Read within the same deadline as the headers: a PDP that trickles its body cannot outlast it.
+      text = await readBoundedText(response, maxAnswerBytes);
     } catch (err) {
+      if (err instanceof BodyTooLargeError) {
+        throw pdpUnavailable(`Altinn Authorization's answer was larger than ${maxAnswerBytes} bytes.`, err);
+      }
       throw transportFailure(err, signal, deadline);
     }
     let body: unknown;

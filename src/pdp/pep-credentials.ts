@@ -1,11 +1,14 @@
 import { createPrivateKey, type KeyObject, randomUUID } from 'node:crypto';
 import { decodeJwt, SignJWT } from 'jose';
+import { BodyTooLargeError, readBoundedText } from '../bounded-body.js';
 import { isPortvaktError, pdpUnavailable } from '../errors.js';
 
 export const PEP_SCOPE = 'altinn:authorization/authorize';
 const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 /** Maskinporten accepts assertions living at most 120 s; a minute is plenty for one POST. */
 const ASSERTION_LIFETIME_SECONDS = 60;
+/** Largest token or exchange answer read: a token is a few KiB; anything far larger is not one. */
+const MAX_ANSWER_BYTES = 256 * 1024;
 /** Renew this long before expiry (a ~30 min Altinn token is renewed after ~25 min), or at half-life if shorter. */
 const RENEW_BEFORE_MS = 5 * 60_000;
 /** Stop using a token this close to its expiry (clock skew, time in transit), or its last quarter if shorter. */
@@ -79,8 +82,9 @@ export function createPepCredentials(options: PepCredentialsOptions): PepCredent
     try {
       // No redirects: they could carry the assertion or the Maskinporten token to another host.
       response = await fetchImpl(url, { ...init, redirect: 'manual', signal });
-      if (response.ok) return await response.text();
+      if (response.ok) return await readBoundedText(response, MAX_ANSWER_BYTES);
     } catch (err) {
+      if (err instanceof BodyTooLargeError) throw pdpUnavailable(`${who}'s answer was too large.`, err);
       if (signal.aborted) throw pdpUnavailable(`${who} did not answer within ${timeoutMs} ms.`, err);
       throw pdpUnavailable(`${who} could not be reached.`, err);
     }
@@ -203,7 +207,7 @@ function unquote(body: string): string {
 /** An RFC 6749 `error` code from an error answer, when it is one; never any other part of the body. */
 async function oauthErrorCode(response: Response): Promise<string | undefined> {
   try {
-    const body = JSON.parse(await response.text()) as { error?: unknown } | null;
+    const body = JSON.parse(await readBoundedText(response, MAX_ANSWER_BYTES)) as { error?: unknown } | null;
     const error = body?.error;
     return typeof error === 'string' && /^[a-z_]{1,64}$/.test(error) ? error : undefined;
   } catch {

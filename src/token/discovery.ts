@@ -1,3 +1,8 @@
+import { readBoundedText } from '../bounded-body.js';
+
+/** Largest JWKS or issuer metadata document read: Maskinporten's are a few KiB; a larger one is refused. */
+export const DEFAULT_JSON_MAX_BYTES = 512 * 1024;
+
 /**
  * RFC 8414 discovery of the issuer's `jwks_uri`. The metadata's `issuer` must equal the configured
  * issuer exactly (§3.3), or an attacker-controlled document could point us at its own keys.
@@ -12,9 +17,13 @@ export async function discoverJwksUri(issuer: string, fetchJson: (url: string) =
   return jwksUri;
 }
 
-/** GET a JSON document with a deadline; redirects are refused so the key source cannot be moved. */
-export function createJsonFetcher(options: { timeoutMs: number; fetch?: typeof fetch }) {
+/**
+ * GET a JSON document with a deadline covering the headers and the body, and a size cap (default 512 KiB);
+ * redirects are refused so the key source cannot be moved.
+ */
+export function createJsonFetcher(options: { timeoutMs: number; maxBytes?: number; fetch?: typeof fetch }) {
   const doFetch = options.fetch ?? fetch;
+  const maxBytes = options.maxBytes ?? DEFAULT_JSON_MAX_BYTES;
   return async (url: string): Promise<unknown> => {
     const signal = AbortSignal.timeout(options.timeoutMs);
     const get = () => doFetch(url, { headers: { accept: 'application/json' }, redirect: 'manual', signal });
@@ -28,6 +37,6 @@ export function createJsonFetcher(options: { timeoutMs: number; fetch?: typeof f
       await res.body?.cancel();
       throw new Error(`GET ${url} answered HTTP ${res.status}`);
     }
-    return await res.json();
+    return JSON.parse(await readBoundedText(res, maxBytes)) as unknown;
   };
 }
