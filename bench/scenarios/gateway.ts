@@ -24,7 +24,7 @@ const config = loadConfig({
 
 if (process.env.BENCH_GATEWAY_NOAUTH === '1') {
   const logger = createLogger(config.logLevel);
-  const real = (await import('../../src/index.js')).createPortvakt({ issuer: config.issuer, pdpUrl: config.pdpUrl });
+  const real = (await import('../../src/index.js')).createPortvakt(config.portvakt);
   const context: Omit<PortvaktContext, 'party'> = {
     systemUser: { id: '00000000-0000-4000-8000-000000000000', orgNo: '310478717' },
     systemId: '314330897_smartregnskap',

@@ -241,26 +241,24 @@ async function runPipeline(
       configError(err);
     }
   }
-  const issuer = config?.issuer ?? options.issuer!;
+  const library = config?.portvakt;
+  const issuer = library?.issuer ?? options.issuer!;
   explanation.against.issuer = issuer;
   const keys = await fetchKeys(issuer);
   if ('kids' in keys) keys.kidFound = keys.kids.includes(String(explanation.token?.header.kid));
   explanation.keys = keys;
 
-  const recorder = config ? await startPdpRecorder(config.pdpUrl, config.pdpTimeoutMs) : undefined;
-  if (config && operation) {
-    explanation.against = { issuer, operation: operation.operationId, party: options.party!, pdpUrl: config.pdpUrl };
+  const recorder = library ? await startPdpRecorder(library.pdpUrl, library.pdpTimeoutMs) : undefined;
+  if (library && operation) {
+    explanation.against = { issuer, operation: operation.operationId, party: options.party!, pdpUrl: library.pdpUrl };
   }
-  const audience = config?.audience ?? env.MASKINPORTEN_AUDIENCE;
+  const audience = library?.audience ?? env.MASKINPORTEN_AUDIENCE;
   const portvakt = createPortvakt({
+    ...library,
     issuer,
-    ...(config?.jwksUri ? { jwksUri: config.jwksUri } : {}),
     ...(audience ? { audience } : {}),
     // Without an operation the pipeline stops at the scope, before any PDP call: this URL is never asked.
     pdpUrl: recorder?.url ?? 'http://127.0.0.1:9/unused',
-    ...(config?.subscriptionKey ? { subscriptionKey: config.subscriptionKey } : {}),
-    ...(config?.pepCredentials ? { pepCredentials: config.pepCredentials } : {}),
-    ...(config ? { pdpTimeoutMs: config.pdpTimeoutMs } : {}),
   });
   try {
     const asked = operation ?? { scope: NO_SUCH_SCOPE, resource: 'none', action: 'none' };

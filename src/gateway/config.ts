@@ -1,22 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { isUrl, REDIS_PROTOCOLS } from '../url.js';
+import { type PortvaktOptions, parseOptions, type ResolvedOptions } from '../options.js';
+import { HTTP_PROTOCOLS, isUrl, POSTGRES_PROTOCOLS, REDIS_PROTOCOLS } from '../url.js';
 
-/** The gateway's configuration: the only place that reads `process.env` (contract §2). */
+/**
+ * The gateway's configuration, parsed once from the environment (the only place that reads `process.env`):
+ * the library's options in the library's own shape, plus what only the gateway has.
+ */
 export interface GatewayConfig {
+  /** `createPortvakt`'s options, parsed (defaults applied by the library's schema); the gateway adds logger and observer. */
+  portvakt: ResolvedOptions;
   port: number;
-  issuer: string;
-  jwksUri: string | undefined;
-  audience: string | undefined;
-  pdpUrl: string;
-  subscriptionKey: string | undefined;
-  pepCredentials: { tokenExchangeUrl: string; clientId: string; keyId: string; privateKey: string } | undefined;
-  decisionCacheTtlSeconds: number;
-  decisionCacheMax: number;
-  /** `DECISION_CACHE_REDIS_URL`: Redis shared by replicas as a second decision cache level; unset: none. */
-  decisionCacheRedisUrl: string | undefined;
-  pdpTimeoutMs: number;
   claimsDatabaseUrl: string | undefined;
   logLevel: string;
   /** `TRUST_PROXY`: hops (a number) or addresses/CIDRs whose `X-Forwarded-*` are believed; unset: none. */
@@ -42,19 +37,20 @@ const optional = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
-const urlVar = z
-  .string()
-  .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'must be an http(s) URL');
-const positiveInt = (fallback: number) =>
-  optional.pipe(
-    z
-      .string()
-      .regex(/^[1-9][0-9]*$/, 'must be a positive integer')
-      .transform(Number)
-      .refine(Number.isSafeInteger, 'must be a positive integer')
-      .optional()
-      .transform((v) => v ?? fallback),
-  );
+const urlVar = (protocols: readonly string[], message: string) =>
+  z.string().refine((v) => isUrl(v, protocols), message);
+const httpUrl = urlVar(HTTP_PROTOCOLS, 'must be an http(s) URL');
+/** A positive integer; unset stays unset, so the library's own default applies (defaults are written once). */
+const positiveInt = optional.pipe(
+  z
+    .string()
+    .regex(/^[1-9][0-9]*$/, 'must be a positive integer')
+    .transform(Number)
+    .refine(Number.isSafeInteger, 'must be a positive integer')
+    .optional(),
+);
+/** A gateway-only setting with its default. */
+const positiveIntOr = (fallback: number) => positiveInt.transform((v) => v ?? fallback);
 
 /** Express's names for address ranges (proxy-addr). */
 const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
@@ -101,35 +97,25 @@ const envSchema = z.object({
       .optional()
       .transform((v) => v ?? 8080),
   ),
-  MASKINPORTEN_ISSUER: optional.pipe(z.string({ error: 'is required' }).pipe(urlVar)),
-  MASKINPORTEN_JWKS_URI: optional.pipe(urlVar.optional()),
+  MASKINPORTEN_ISSUER: optional.pipe(z.string({ error: 'is required' }).pipe(httpUrl)),
+  MASKINPORTEN_JWKS_URI: optional.pipe(httpUrl.optional()),
   MASKINPORTEN_AUDIENCE: optional,
-  ALTINN_PDP_URL: optional.pipe(z.string({ error: 'is required' }).pipe(urlVar)),
+  ALTINN_PDP_URL: optional.pipe(z.string({ error: 'is required' }).pipe(httpUrl)),
   ALTINN_SUBSCRIPTION_KEY: optional,
-  ALTINN_TOKEN_EXCHANGE_URL: optional.pipe(urlVar.optional()),
+  ALTINN_TOKEN_EXCHANGE_URL: optional.pipe(httpUrl.optional()),
   PEP_CLIENT_ID: optional,
   PEP_KEY_ID: optional,
   PEP_PRIVATE_KEY: optional,
-  DECISION_CACHE_TTL_SECONDS: positiveInt(30),
-  DECISION_CACHE_MAX: positiveInt(100_000),
-  DECISION_CACHE_REDIS_URL: optional.pipe(
-    z
-      .string()
-      .refine((v) => isUrl(v, REDIS_PROTOCOLS), 'must be a redis:// or rediss:// URL')
-      .optional(),
-  ),
-  PDP_TIMEOUT_MS: positiveInt(2000),
-  CLAIMS_DATABASE_URL: optional.pipe(
-    z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
-      .optional(),
-  ),
+  DECISION_CACHE_TTL_SECONDS: positiveInt,
+  DECISION_CACHE_MAX: positiveInt,
+  DECISION_CACHE_REDIS_URL: optional.pipe(urlVar(REDIS_PROTOCOLS, 'must be a redis:// or rediss:// URL').optional()),
+  PDP_TIMEOUT_MS: positiveInt,
+  CLAIMS_DATABASE_URL: optional.pipe(urlVar(POSTGRES_PROTOCOLS, 'must be a postgres:// URL').optional()),
   TRUST_PROXY: trustProxyVar,
-  UPSTREAM_HEADERS_TIMEOUT_MS: positiveInt(10_000),
-  UPSTREAM_BODY_IDLE_TIMEOUT_MS: positiveInt(10_000),
-  UPSTREAM_TOTAL_TIMEOUT_MS: positiveInt(30_000),
-  REQUEST_BODY_IDLE_TIMEOUT_MS: positiveInt(10_000),
+  UPSTREAM_HEADERS_TIMEOUT_MS: positiveIntOr(10_000),
+  UPSTREAM_BODY_IDLE_TIMEOUT_MS: positiveIntOr(10_000),
+  UPSTREAM_TOTAL_TIMEOUT_MS: positiveIntOr(30_000),
+  REQUEST_BODY_IDLE_TIMEOUT_MS: positiveIntOr(10_000),
   LOG_LEVEL: optional.pipe(
     z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -150,6 +136,33 @@ function readPem(value: string): string {
   }
 }
 
+/** The environment variable behind each library option, to name it when the library refuses a value. */
+const VARIABLE_OF_OPTION: Record<string, string> = {
+  issuer: 'MASKINPORTEN_ISSUER',
+  jwksUri: 'MASKINPORTEN_JWKS_URI',
+  audience: 'MASKINPORTEN_AUDIENCE',
+  pdpUrl: 'ALTINN_PDP_URL',
+  subscriptionKey: 'ALTINN_SUBSCRIPTION_KEY',
+  'decisionCache.ttlSeconds': 'DECISION_CACHE_TTL_SECONDS',
+  'decisionCache.max': 'DECISION_CACHE_MAX',
+  'decisionCache.redisUrl': 'DECISION_CACHE_REDIS_URL',
+  pdpTimeoutMs: 'PDP_TIMEOUT_MS',
+  'pepCredentials.tokenExchangeUrl': 'ALTINN_TOKEN_EXCHANGE_URL',
+  'pepCredentials.clientId': 'PEP_CLIENT_ID',
+  'pepCredentials.keyId': 'PEP_KEY_ID',
+  'pepCredentials.privateKey': 'PEP_PRIVATE_KEY',
+};
+
+/** The library's own schema applies its defaults and checks; its refusal is reported under the variable's name. */
+function parseLibraryOptions(options: PortvaktOptions): ResolvedOptions {
+  try {
+    return parseOptions(options);
+  } catch (err) {
+    const option = /option "([^"]+)"/.exec(String((err as Error).message))?.[1] ?? '';
+    throw new ConfigError(`${VARIABLE_OF_OPTION[option] ?? option}: ${(err as Error).message}`);
+  }
+}
+
 /** Parses the environment; throws a ConfigError whose message is one line naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const parsed = envSchema.safeParse(env);
@@ -163,8 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     const missing = PEP_VARS.find((name) => e[name] === undefined)!;
     throw new ConfigError(`${missing}: is required when ${pepSet.join(', ')} is set`);
   }
-  return {
-    port: e.PORT,
+  const library: PortvaktOptions = {
     issuer: e.MASKINPORTEN_ISSUER,
     jwksUri: e.MASKINPORTEN_JWKS_URI,
     audience: e.MASKINPORTEN_AUDIENCE,
@@ -179,10 +191,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
             privateKey: readPem(e.PEP_PRIVATE_KEY!),
           }
         : undefined,
-    decisionCacheTtlSeconds: e.DECISION_CACHE_TTL_SECONDS,
-    decisionCacheMax: e.DECISION_CACHE_MAX,
-    decisionCacheRedisUrl: e.DECISION_CACHE_REDIS_URL,
+    decisionCache: {
+      ttlSeconds: e.DECISION_CACHE_TTL_SECONDS,
+      max: e.DECISION_CACHE_MAX,
+      redisUrl: e.DECISION_CACHE_REDIS_URL,
+    },
     pdpTimeoutMs: e.PDP_TIMEOUT_MS,
+  };
+  return {
+    portvakt: parseLibraryOptions(library),
+    port: e.PORT,
     claimsDatabaseUrl: e.CLAIMS_DATABASE_URL,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,

@@ -63,22 +63,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const spec = loadSpec(options.specFile ?? DEFAULT_SPEC);
   const store = options.store ?? (await createClaimsStore({ databaseUrl: config.claimsDatabaseUrl }));
   const metrics = createGatewayMetrics();
-  const portvakt = createPortvakt({
-    issuer: config.issuer,
-    jwksUri: config.jwksUri,
-    audience: config.audience,
-    pdpUrl: config.pdpUrl,
-    subscriptionKey: config.subscriptionKey,
-    pepCredentials: config.pepCredentials,
-    decisionCache: {
-      ttlSeconds: config.decisionCacheTtlSeconds,
-      max: config.decisionCacheMax,
-      redisUrl: config.decisionCacheRedisUrl,
-    },
-    pdpTimeoutMs: config.pdpTimeoutMs,
-    logger,
-    observer: metrics.observer,
-  });
+  const portvakt = createPortvakt({ ...config.portvakt, logger, observer: metrics.observer });
   const app = createGatewayApp({
     portvakt,
     spec,

@@ -35,11 +35,8 @@ export interface PdpClientOptions {
 
 /** A client for Altinn Authorization's PDP: the `decide` function. Every failure is `pdp_unavailable`, never a decision. */
 export function createPdpClient(options: PdpClientOptions): Decide {
-  const url = parseHttpUrl(options.url);
-  const { timeoutMs, subscriptionKey, accessToken, onCall } = options;
-  if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
-    throw new TypeError('createPdpClient: timeoutMs must be a positive integer (milliseconds).');
-  }
+  // Options arrive parsed (createPortvakt's schema checked the URL and the deadline).
+  const { url, timeoutMs, subscriptionKey, accessToken, onCall } = options;
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const maxAnswerBytes = options.maxAnswerBytes ?? DEFAULT_PDP_MAX_ANSWER_BYTES;
 
@@ -122,19 +119,6 @@ export function createPdpClient(options: PdpClientOptions): Decide {
     onCall?.(decision.permit ? 'permit' : 'deny', performance.now() - started);
     return decision;
   };
-}
-
-function parseHttpUrl(value: string): URL {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch (err) {
-    throw new TypeError('createPdpClient: url must be an absolute URL.', { cause: err });
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new TypeError('createPdpClient: url must be an http or https URL.');
-  }
-  return url;
 }
 
 /** Settles as `promise` does, or rejects with the signal's reason as soon as it aborts (the promise stays observed). */

@@ -60,15 +60,10 @@ interface HeldToken {
  * call retries. Tokens are never logged, and never part of an error's detail.
  */
 export function createPepCredentials(options: PepCredentialsOptions): PepCredentials {
-  const tokenEndpoint = httpUrl(options.tokenEndpoint, 'tokenEndpoint');
-  const exchangeUrl = httpUrl(options.exchangeUrl, 'exchangeUrl');
+  // Options arrive parsed (createPortvakt's schema); the private key is parsed here, where it is first used.
   const { audience, clientId, keyId, scope = PEP_SCOPE, timeoutMs = 5000, onRenewal } = options;
-  for (const [name, value] of Object.entries({ audience, clientId, keyId, scope })) {
-    if (typeof value !== 'string' || value === '') throw new TypeError(`createPepCredentials: ${name} is required.`);
-  }
-  if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
-    throw new TypeError('createPepCredentials: timeoutMs must be a positive integer (milliseconds).');
-  }
+  const tokenEndpoint = new URL(options.tokenEndpoint);
+  const exchangeUrl = new URL(options.exchangeUrl);
   const key = rsaPrivateKey(options.privateKey);
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const now = options.now ?? Date.now;
@@ -214,19 +209,6 @@ async function oauthErrorCode(response: Response): Promise<string | undefined> {
     // An unreadable error answer: its status says enough.
     return undefined;
   }
-}
-
-function httpUrl(value: string, name: string): URL {
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  if (url?.protocol !== 'https:' && url?.protocol !== 'http:') {
-    throw new TypeError(`createPepCredentials: ${name} must be an absolute http or https URL.`);
-  }
-  return url;
 }
 
 /** Parsed once, so a bad key fails at start and not at the first request. */

@@ -141,7 +141,9 @@ export async function runSandbox(args: string[]): Promise<Sandbox> {
     );
     started.push(gateway);
     await gateway.portvakt.loadKeys().catch(() => {});
-    process.stdout.write(instructions(gateway.url, maskinporten.issuer, altinn.origin, config.decisionCacheTtlSeconds));
+    process.stdout.write(
+      instructions(gateway.url, maskinporten.issuer, altinn.origin, config.portvakt.decisionCache.ttlSeconds),
+    );
     return {
       gatewayUrl: gateway.url,
       maskinportenIssuer: maskinporten.issuer,

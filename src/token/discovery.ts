@@ -1,4 +1,5 @@
 import { readBoundedText } from '../bounded-body.js';
+import { HTTP_PROTOCOLS, isUrl } from '../url.js';
 
 /** Largest JWKS or issuer metadata document read: Maskinporten's are a few KiB; a larger one is refused. */
 export const DEFAULT_JSON_MAX_BYTES = 512 * 1024;
@@ -13,7 +14,8 @@ export async function discoverJwksUri(issuer: string, fetchJson: (url: string) =
   if (typeof metadata !== 'object' || metadata === null) throw new Error('Issuer metadata is not a JSON object');
   const { issuer: advertised, jwks_uri: jwksUri } = metadata as { issuer?: unknown; jwks_uri?: unknown };
   if (advertised !== issuer) throw new Error(`Issuer metadata names issuer ${JSON.stringify(advertised)}`);
-  if (typeof jwksUri !== 'string' || !URL.canParse(jwksUri)) throw new Error('Issuer metadata has no valid jwks_uri');
+  if (typeof jwksUri !== 'string' || !isUrl(jwksUri, HTTP_PROTOCOLS))
+    throw new Error('Issuer metadata has no valid jwks_uri');
   return jwksUri;
 }
 

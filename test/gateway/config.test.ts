@@ -7,16 +7,17 @@ const BASE = { MASKINPORTEN_ISSUER: 'https://test.maskinporten.no/', ALTINN_PDP_
 describe('portvakt serve configuration', () => {
   it('has the documented defaults', () => {
     expect(loadConfig(BASE)).toMatchObject({
+      portvakt: {
+        issuer: 'https://test.maskinporten.no/',
+        jwksUri: undefined,
+        audience: undefined,
+        decisionCache: { ttlSeconds: 30, max: 100_000 },
+        pdpTimeoutMs: 2000,
+        pepCredentials: undefined,
+      },
       port: 8080,
-      issuer: 'https://test.maskinporten.no/',
-      jwksUri: undefined,
-      audience: undefined,
-      decisionCacheTtlSeconds: 30,
-      decisionCacheMax: 100_000,
-      pdpTimeoutMs: 2000,
       claimsDatabaseUrl: undefined,
       logLevel: 'info',
-      pepCredentials: undefined,
     });
   });
 
@@ -31,6 +32,16 @@ describe('portvakt serve configuration', () => {
     [{ ...BASE, CLAIMS_DATABASE_URL: 'mysql://x' }, 'CLAIMS_DATABASE_URL'],
     [{ ...BASE, LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ ...BASE, PEP_CLIENT_ID: 'abc' }, 'ALTINN_TOKEN_EXCHANGE_URL'],
+    [
+      {
+        ...BASE,
+        ALTINN_TOKEN_EXCHANGE_URL: 'https://x.example/exchange',
+        PEP_CLIENT_ID: 'abc',
+        PEP_KEY_ID: 'k',
+        PEP_PRIVATE_KEY: '-----BEGIN PUBLIC KEY-----\\nabc',
+      },
+      'PEP_PRIVATE_KEY',
+    ],
   ])('refuses %j naming %s', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${name}:`));

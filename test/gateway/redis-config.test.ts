@@ -6,12 +6,12 @@ const BASE = { MASKINPORTEN_ISSUER: 'https://test.maskinporten.no/', ALTINN_PDP_
 
 describe('DECISION_CACHE_REDIS_URL', () => {
   it('is unset by default: no shared level', () => {
-    expect(loadConfig(BASE).decisionCacheRedisUrl).toBeUndefined();
-    expect(loadConfig({ ...BASE, DECISION_CACHE_REDIS_URL: ' ' }).decisionCacheRedisUrl).toBeUndefined();
+    expect(loadConfig(BASE).portvakt.decisionCache.redisUrl).toBeUndefined();
+    expect(loadConfig({ ...BASE, DECISION_CACHE_REDIS_URL: ' ' }).portvakt.decisionCache.redisUrl).toBeUndefined();
   });
 
   it.each(['redis://cache:6379', 'rediss://:secret@cache.example:6380/2'])('accepts %s', (url) => {
-    expect(loadConfig({ ...BASE, DECISION_CACHE_REDIS_URL: url }).decisionCacheRedisUrl).toBe(url);
+    expect(loadConfig({ ...BASE, DECISION_CACHE_REDIS_URL: url }).portvakt.decisionCache.redisUrl).toBe(url);
   });
 
   it.each(['cache:6379', 'http://cache:6379', 'redis//cache'])('refuses %s in one line naming the variable', (url) => {

@@ -253,12 +253,3 @@ describe('onCall', () => {
     for (const [, ms] of onCall.mock.calls) expect(ms).toBeGreaterThanOrEqual(0);
   });
 });
-
-describe('options', () => {
-  it.each([[{ url: 'not a url' }], [{ url: 'ftp://example.com/' }], [{ timeoutMs: 0 }], [{ timeoutMs: 1.5 }]])(
-    'refuses %j at construction',
-    (bad) => {
-      expect(() => client(bad)).toThrow(TypeError);
-    },
-  );
-});
