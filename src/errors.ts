@@ -1,13 +1,9 @@
-/**
- * Every refusal Portvakt makes is a PortvaktError: data with a stable `code`, an HTTP `status`,
- * the response `headers` it needs (WWW-Authenticate, Retry-After, Allow) and the `cause` kept.
- * Express's own error handler honours `status` and `headers`, so even without
- * `portvakt.errorHandler()` a client gets the right status and challenge.
- */
+import { ProblemError, type ProblemOptions } from './problem.js';
 
 /**
- * Stable error codes; `type` in problem+json is `urn:portvakt:problem:<code>`. `stage` is where the pipeline
- * makes the refusal: `token` refusals are counted as token rejections by reason.
+ * The library's refusals: every one the pipeline makes is a PortvaktError with one of these codes (the gateway
+ * has codes of its own, src/gateway/errors.ts). `type` in problem+json is `urn:portvakt:problem:<code>`.
+ * `stage` is where the pipeline makes the refusal: `token` refusals are counted as token rejections by reason.
  */
 export const ERROR_CODES = {
   token_missing: { status: 401, title: 'Bearer token missing', stage: 'token' },
@@ -19,14 +15,6 @@ export const ERROR_CODES = {
   period_invalid: { status: 400, title: 'Invalid period', stage: 'request' },
   access_denied: { status: 403, title: 'Access denied', stage: 'decision' },
   pdp_unavailable: { status: 503, title: 'Authorization service unavailable', stage: 'decision' },
-  request_invalid: { status: 400, title: 'Invalid request', stage: 'request' },
-  not_found: { status: 404, title: 'Not found', stage: 'request' },
-  method_not_allowed: { status: 405, title: 'Method not allowed', stage: 'request' },
-  payload_too_large: { status: 413, title: 'Payload too large', stage: 'request' },
-  claims_unavailable: { status: 503, title: 'Claims store unavailable', stage: 'handler' },
-  upstream_unavailable: { status: 502, title: 'Upstream unavailable', stage: 'handler' },
-  upstream_timeout: { status: 504, title: 'Upstream timeout', stage: 'handler' },
-  internal_error: { status: 500, title: 'Internal error', stage: 'handler' },
 } as const satisfies Record<string, { status: number; title: string; stage: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -39,33 +27,10 @@ export const TOKEN_REJECTION_CODES = (Object.keys(ERROR_CODES) as ErrorCode[]).f
 /** Seconds a client should wait before retrying after a 503 from an upstream outage. */
 export const RETRY_AFTER_SECONDS = 5;
 
-export interface PortvaktErrorOptions {
-  headers?: Record<string, string>;
-  cause?: unknown;
-}
-
-export class PortvaktError extends Error {
-  readonly code: ErrorCode;
-  readonly status: number;
-  readonly statusCode: number;
-  readonly title: string;
-  readonly headers: Record<string, string>;
-  /** Tells Express's default handler the message is safe to show (it is always our own words). */
-  readonly expose = true;
-
-  constructor(code: ErrorCode, detail: string, options: PortvaktErrorOptions = {}) {
-    super(detail, options.cause === undefined ? undefined : { cause: options.cause });
+export class PortvaktError extends ProblemError<ErrorCode> {
+  constructor(code: ErrorCode, detail: string, options: ProblemOptions = {}) {
+    super(code, ERROR_CODES[code], detail, options);
     this.name = 'PortvaktError';
-    this.code = code;
-    this.status = ERROR_CODES[code].status;
-    this.statusCode = this.status;
-    this.title = ERROR_CODES[code].title;
-    this.headers = options.headers ?? {};
-  }
-
-  /** The `detail` of the problem+json body: specific to the case, never token contents. */
-  get detail(): string {
-    return this.message;
   }
 }
 

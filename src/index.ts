@@ -15,4 +15,4 @@ export type { PortvaktOptions } from './options.js';
 export { isValidOrgNo } from './party/orgno.js';
 export type { AuditEntry, Operation, PipelineRequest } from './pipeline.js';
 export { createPortvakt, type Portvakt } from './portvakt.js';
-export { type Problem, toProblem, writeProblem } from './problem.js';
+export { type Problem, ProblemError, toProblem, writeProblem } from './problem.js';

@@ -1,10 +1,10 @@
-import { PortvaktError, RETRY_AFTER_SECONDS } from '../errors.js';
+import { gatewayProblem, RETRY_LATER } from '../gateway/errors.js';
 
 /** The claims database could not answer: a 503 the client may retry, never a 500. */
 export const claimsUnavailable = (cause?: unknown) =>
-  new PortvaktError('claims_unavailable', 'The claims store is unavailable; try again shortly.', {
+  gatewayProblem('claims_unavailable', 'The claims store is unavailable; try again shortly.', {
     cause,
-    headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
+    headers: RETRY_LATER,
   });
 
 /**

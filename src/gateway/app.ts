@@ -3,11 +3,12 @@ import express, { type Express, type Request } from 'express';
 import { pinoHttp } from 'pino-http';
 import { claimsUnavailable, isClaimsOutage } from '../claims/errors.js';
 import type { ClaimsStore } from '../claims/store.js';
-import { isPortvaktError, PortvaktError } from '../errors.js';
 import type { AppLogger } from '../log.js';
 import type { Portvakt } from '../portvakt.js';
+import { httpProblem, ProblemError } from '../problem.js';
 import { createBodyLimit, MAX_BODY_BYTES } from './body-limit.js';
 import { mountDocs } from './docs.js';
+import { gatewayProblem } from './errors.js';
 import type { ResourceHandler } from './handlers/types.js';
 import { SECURITY_HEADERS } from './headers.js';
 import { createGatewayMetrics, type GatewayMetrics, UNMATCHED_ROUTE } from './metrics.js';
@@ -64,7 +65,7 @@ function refuseMalformedMessages(req: Request, res: express.Response, next: expr
   res.setHeader('Connection', 'close');
   const detail =
     hosts > 1 ? 'The request has more than one Host header.' : 'Only HTTP/1.0 and HTTP/1.1 are spoken here.';
-  next(new PortvaktError('request_invalid', detail));
+  next(httpProblem('request_invalid', detail));
 }
 
 /** The security headers, and `Cache-Control: no-store` unless a proxied operation lets its upstream say otherwise. */
@@ -80,7 +81,7 @@ type RouteMethod = 'get' | 'put' | 'post' | 'delete' | 'options' | 'head' | 'pat
  * The store as handlers see it: a store failure that is an outage (database down, connection lost,
  * SQLSTATE class 08/53/57/58 — see `isClaimsOutage`) becomes 503 `claims_unavailable` with
  * Retry-After. Only rejections of store calls are mapped, so a bug in a handler's own code stays a
- * 500; a PortvaktError (the store may already throw `claimsUnavailable`) and programming errors
+ * 500; a ProblemError (the store may already throw `claimsUnavailable`) and programming errors
  * (TypeError, RangeError, SQL errors such as an undefined column) pass through unchanged.
  */
 function outageMappedStore(store: ClaimsStore): ClaimsStore {
@@ -90,7 +91,7 @@ function outageMappedStore(store: ClaimsStore): ClaimsStore {
       try {
         return await call(...args);
       } catch (err) {
-        throw !isPortvaktError(err) && isClaimsOutage(err) ? claimsUnavailable(err) : err;
+        throw !(err instanceof ProblemError) && isClaimsOutage(err) ? claimsUnavailable(err) : err;
       }
     };
   return {
@@ -210,7 +211,7 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
       // A method the path offers got here because its handler passed (e.g. an unknown /docs file): 404.
       if (methods.includes(req.method)) return next();
       next(
-        new PortvaktError('method_not_allowed', 'This method is not allowed on this resource.', {
+        gatewayProblem('method_not_allowed', 'This method is not allowed on this resource.', {
           headers: { Allow: methods.join(', ') },
         }),
       );
@@ -218,7 +219,7 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
   }
   app.use((_req, res, next) => {
     res.locals.metricsRoute = UNMATCHED_ROUTE;
-    next(new PortvaktError('not_found', 'No such resource.'));
+    next(httpProblem('not_found', 'No such resource.'));
   });
   app.use(portvakt.errorHandler());
   return app;

@@ -1,14 +1,14 @@
 import type { RequestHandler } from 'express';
-import { PortvaktError } from '../errors.js';
+import { httpProblem } from '../problem.js';
 
-/** Largest request body the gateway accepts: 1 MiB (contract §11). */
+/** Largest request body the gateway accepts: 1 MiB. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export const payloadTooLarge = (maxBytes = MAX_BODY_BYTES) =>
-  new PortvaktError('payload_too_large', `The request body is larger than ${maxBytes} bytes.`);
+  httpProblem('payload_too_large', `The request body is larger than ${maxBytes} bytes.`);
 
 export const requestBodyStalled = (idleMs: number) =>
-  new PortvaktError('request_invalid', `The request body sent nothing for ${idleMs} ms.`);
+  httpProblem('request_invalid', `The request body sent nothing for ${idleMs} ms.`);
 
 /**
  * Refuses a declared `Content-Length` over the limit before any other work (no token check, no

@@ -4,8 +4,9 @@ import { isIP } from 'node:net';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Request, RequestHandler } from 'express';
-import { PortvaktError, RETRY_AFTER_SECONDS } from '../errors.js';
+import { ProblemError } from '../problem.js';
 import { MAX_BODY_BYTES, payloadTooLarge, requestBodyStalled } from './body-limit.js';
+import { gatewayProblem, RETRY_LATER } from './errors.js';
 import { HOP_BY_HOP, NEVER_FROM_UPSTREAM } from './headers.js';
 
 /** Default deadline for the upstream's response headers, from the start of the request, in milliseconds. */
@@ -67,13 +68,13 @@ export interface ProxyOptions {
 }
 
 export const upstreamUnavailable = (cause?: unknown) =>
-  new PortvaktError('upstream_unavailable', 'The upstream service could not be reached.', {
+  gatewayProblem('upstream_unavailable', 'The upstream service could not be reached.', {
     cause,
-    headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
+    headers: RETRY_LATER,
   });
 
 export const upstreamTimeout = (timeoutMs: number) =>
-  new PortvaktError('upstream_timeout', `The upstream service did not answer within ${timeoutMs} ms.`);
+  gatewayProblem('upstream_timeout', `The upstream service did not answer within ${timeoutMs} ms.`);
 
 /** Headers named in `Connection` are hop-by-hop too (RFC 9110 §7.6.1). */
 function connectionTokens(headers: IncomingHttpHeaders): Set<string> {
@@ -253,7 +254,7 @@ export function createProxyHandler(options: ProxyOptions): RequestHandler {
       over = true;
       timers.clearAll();
     };
-    const refuse = (err: PortvaktError) => {
+    const refuse = (err: ProblemError) => {
       if (over) return;
       if (answered || res.headersSent) return cut();
       finish();
@@ -297,7 +298,7 @@ export function createProxyHandler(options: ProxyOptions): RequestHandler {
         if (!over) idle = timers.start(bodyIdleTimeoutMs, cut);
       });
     });
-    upstreamReq.on('error', (err) => refuse(err instanceof PortvaktError ? err : upstreamUnavailable(err)));
+    upstreamReq.on('error', (err) => refuse(err instanceof ProblemError ? err : upstreamUnavailable(err)));
 
     // Not `pipeline`: on an oversized body it would destroy `req`, and with it the socket the 413 must go out on.
     const limiter = byteLimit(maxBodyBytes);
@@ -319,7 +320,7 @@ export function createProxyHandler(options: ProxyOptions): RequestHandler {
       // Drop what still comes, and close the connection after the answer rather than wait for more.
       req.resume();
       closeAfterAnswer();
-      refuse(err instanceof PortvaktError ? err : upstreamUnavailable(err));
+      refuse(err instanceof ProblemError ? err : upstreamUnavailable(err));
     });
   };
 }

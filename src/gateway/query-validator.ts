@@ -1,13 +1,13 @@
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
-import { PortvaktError } from '../errors.js';
+import { httpProblem } from '../problem.js';
 import type { QueryParameter } from './openapi.js';
 
 // One Ajv for the process: schemas are compiled once, at start, per operation.
 const ajv = new Ajv({ allErrors: false, coerceTypes: true, strict: false });
 (addFormats as unknown as (ajv: Ajv) => Ajv)(ajv);
 
-const requestInvalid = (detail: string) => new PortvaktError('request_invalid', detail);
+const requestInvalid = (detail: string) => httpProblem('request_invalid', detail);
 
 /**
  * Validates a request's query against the operation's parameters in openapi.yaml, so a proxied

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ERROR_CODES } from '../../../src/errors.js';
+import { GATEWAY_PROBLEMS } from '../../../src/gateway/errors.js';
 import { kravOgBetalingerHandlers } from '../../../src/gateway/handlers/krav-og-betalinger.js';
+import { HTTP_PROBLEMS } from '../../../src/problem.js';
 
 interface Operation {
   operationId?: string;
@@ -43,6 +45,8 @@ describe('openapi.yaml and the Krav og betalinger handlers', () => {
   });
 
   it('lists every error code in the Problem schema', () => {
-    expect(doc.components.schemas.Problem.properties.code.enum).toEqual(Object.keys(ERROR_CODES));
+    expect([...doc.components.schemas.Problem.properties.code.enum].sort()).toEqual(
+      [...Object.keys(ERROR_CODES), ...Object.keys(HTTP_PROBLEMS), ...Object.keys(GATEWAY_PROBLEMS)].sort(),
+    );
   });
 });
