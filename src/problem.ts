@@ -53,10 +53,13 @@ export const HTTP_PROBLEMS = {
   internal_error: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, ProblemType>;
 
-export type HttpProblemCode = keyof typeof HTTP_PROBLEMS;
+/** The maker of refusals for one table of codes (the library's error handler's here; the gateway's own). */
+export function problemMaker<Types extends Record<string, ProblemType>>(types: Types) {
+  return <Code extends keyof Types & string>(code: Code, detail: string, options?: ProblemOptions) =>
+    new ProblemError(code, types[code] as ProblemType, detail, options);
+}
 
-export const httpProblem = (code: HttpProblemCode, detail: string, options?: ProblemOptions) =>
-  new ProblemError(code, HTTP_PROBLEMS[code], detail, options);
+export const httpProblem = problemMaker(HTTP_PROBLEMS);
 
 /** RFC 9457 problem details as Portvakt writes them. */
 export interface Problem {

@@ -1,5 +1,5 @@
 import { RETRY_AFTER_SECONDS } from '../errors.js';
-import { ProblemError, type ProblemOptions, type ProblemType } from '../problem.js';
+import { type ProblemType, problemMaker } from '../problem.js';
 
 /** The gateway's own refusals, beside the library's codes and the HTTP problems every error handler writes. */
 export const GATEWAY_PROBLEMS = {
@@ -9,10 +9,7 @@ export const GATEWAY_PROBLEMS = {
   upstream_timeout: { status: 504, title: 'Upstream timeout' },
 } as const satisfies Record<string, ProblemType>;
 
-export type GatewayProblemCode = keyof typeof GATEWAY_PROBLEMS;
-
-export const gatewayProblem = (code: GatewayProblemCode, detail: string, options?: ProblemOptions) =>
-  new ProblemError(code, GATEWAY_PROBLEMS[code], detail, options);
+export const gatewayProblem = problemMaker(GATEWAY_PROBLEMS);
 
 /** The headers of a refusal caused by an outage the client may retry after. */
 export const RETRY_LATER = { 'Retry-After': String(RETRY_AFTER_SECONDS) };

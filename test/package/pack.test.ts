@@ -174,21 +174,20 @@ describe.skipIf(skip)('the packed package, installed as a user installs it', () 
     expect(out.anonymous.body.code).toBe('token_missing');
   };
 
-  it('runs the README example and a testing-kit test from an ESM app', async () => {
-    const app = join(dir, 'app', 'esm');
-    await writeFile(join(app, 'example.js'), program(await readmeBlock('## The library'), 'esm'));
-    expectExample((await run('node', ['example.js'], { cwd: app })).stdout);
-    await writeFile(join(app, 'kit.test.js'), kitTest('esm'));
-    await run('node', ['--test', 'kit.test.js'], { cwd: app });
-  }, 60_000);
-
-  it('runs the README example and a testing-kit test from a CommonJS app', async () => {
-    const app = join(dir, 'app');
-    await writeFile(join(app, 'example.js'), program(await readmeBlock('From CommonJS'), 'cjs'));
-    expectExample((await run('node', ['example.js'], { cwd: app })).stdout);
-    await writeFile(join(app, 'kit.test.js'), kitTest('cjs'));
-    await run('node', ['--test', 'kit.test.js'], { cwd: app });
-  }, 60_000);
+  it.each([
+    ['an ESM app', 'esm', '## The library'],
+    ['a CommonJS app', 'cjs', 'From CommonJS'],
+  ] as const)(
+    'runs the README example and a testing-kit test from %s',
+    async (_name, kind, readmeMarker) => {
+      const app = kind === 'esm' ? join(dir, 'app', 'esm') : join(dir, 'app');
+      await writeFile(join(app, 'example.js'), program(await readmeBlock(readmeMarker), kind));
+      expectExample((await run('node', ['example.js'], { cwd: app })).stdout);
+      await writeFile(join(app, 'kit.test.js'), kitTest(kind));
+      await run('node', ['--test', 'kit.test.js'], { cwd: app });
+    },
+    60_000,
+  );
 
   it('compiles the README example as CommonJS TypeScript (module: nodenext) and runs it', async () => {
     const app = join(dir, 'app', 'ts');
