@@ -1,10 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API, type GatewayWorld, startGatewayWorld } from '../helpers/gateway-world.js';
+import { API, type GatewayWorld } from '../helpers/gateway-world.js';
+import { startProxyWorld } from '../helpers/proxy-world.js';
 import { forbidUnhandledErrors, headersOf, rawRequest } from './helpers.js';
-import { type HostileUpstream, specWithHostileUpstream, startHostileUpstream } from './hostile-upstream.js';
+import { type HostileUpstream, hostileUpstreamPaths, startHostileUpstream } from './hostile-upstream.js';
 
 /**
  * A seeded fuzz pass over the proxied operations: random methods, path tricks, tokens, parties, look-alike
@@ -61,17 +59,14 @@ const SUFFIXES = ['', '/', '/..', '/%2e%2e/admin', '/../../../../etc/passwd', '/
 
 let upstream: HostileUpstream;
 let world: GatewayWorld;
-let dir: string;
 beforeAll(async () => {
   upstream = await startHostileUpstream();
-  dir = mkdtempSync(join(tmpdir(), 'portvakt-fuzz-'));
-  world = await startGatewayWorld({ gateway: { specFile: specWithHostileUpstream(dir, upstream.url) } });
+  world = await startProxyWorld(hostileUpstreamPaths(upstream.url));
   world.permit(RORVANN);
 });
 afterAll(async () => {
   await world.close();
   await upstream.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('fuzzing proxied operations', () => {
