@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { API, type GatewayWorld, resetGatewayWorld, SECURITY_HEADERS } from '../helpers/gateway-world.js';
+import { API, SECURITY_HEADERS } from '../helpers/gateway-world.js';
 import { expectProblem } from '../helpers/library-world.js';
-import { startProxyWorld } from '../helpers/proxy-world.js';
+import { type ProxyWorld, startProxyWorld } from '../helpers/proxy-world.js';
 import { forbidUnhandledErrors, headersOf, rawRequest } from './helpers.js';
 import {
   type HostileUpstream,
@@ -34,13 +34,14 @@ const rawPairs = (seen: SeenRequest) =>
   Array.from({ length: seen.rawHeaders.length / 2 }, (_, i) => [seen.rawHeaders[2 * i]!, seen.rawHeaders[2 * i + 1]!]);
 
 let upstream: HostileUpstream;
-let world: GatewayWorld;
+let world: ProxyWorld;
 const ekko = `${API}/${RORVANN}/ekko`;
 const tillatt = `${API}/${RORVANN}/tillatt`;
 
 beforeAll(async () => {
   upstream = await startHostileUpstream();
   world = await startProxyWorld(hostileUpstreamPaths(upstream.url), {
+    upstream,
     env: {
       UPSTREAM_HEADERS_TIMEOUT_MS: String(HEADERS_MS),
       UPSTREAM_BODY_IDLE_TIMEOUT_MS: String(BODY_IDLE_MS),
@@ -49,14 +50,8 @@ beforeAll(async () => {
     },
   });
 });
-afterAll(async () => {
-  await world.close();
-  await upstream.close();
-});
-beforeEach(() => {
-  upstream.seen.length = 0;
-  resetGatewayWorld(world, [RORVANN]);
-});
+afterAll(() => world.close());
+beforeEach(() => world.reset([RORVANN]));
 
 describe('a proxied answer is the gateway’s answer', () => {
   it('the security headers and Cache-Control: no-store win; cookies, CORS, X-Portvakt-* and hop-by-hop headers stay behind', async () => {

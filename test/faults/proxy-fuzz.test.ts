@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API, type GatewayWorld } from '../helpers/gateway-world.js';
-import { startProxyWorld } from '../helpers/proxy-world.js';
+import { API } from '../helpers/gateway-world.js';
+import { type ProxyWorld, startProxyWorld } from '../helpers/proxy-world.js';
 import { forbidUnhandledErrors, headersOf, rawRequest } from './helpers.js';
 import { type HostileUpstream, hostileUpstreamPaths, startHostileUpstream } from './hostile-upstream.js';
 
@@ -58,16 +58,13 @@ const SPOOFABLE = [
 const SUFFIXES = ['', '/', '/..', '/%2e%2e/admin', '/../../../../etc/passwd', '//', '%2F..%2F..', ';x=1', '?a=../../x'];
 
 let upstream: HostileUpstream;
-let world: GatewayWorld;
+let world: ProxyWorld;
 beforeAll(async () => {
   upstream = await startHostileUpstream();
-  world = await startProxyWorld(hostileUpstreamPaths(upstream.url));
+  world = await startProxyWorld(hostileUpstreamPaths(upstream.url), { upstream });
   world.permit(RORVANN);
 });
-afterAll(async () => {
-  await world.close();
-  await upstream.close();
-});
+afterAll(() => world.close());
 
 describe('fuzzing proxied operations', () => {
   it(`${ROUNDS} random requests: no 5xx, no 2xx without a Permit, the gateway's headers always, no spoofed header upstream`, async () => {

@@ -2,9 +2,9 @@ import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { systemUserIdFor } from '../../src/testing/index.js';
-import { API, type GatewayWorld, resetGatewayWorld } from '../helpers/gateway-world.js';
+import { API } from '../helpers/gateway-world.js';
 import { expectProblem } from '../helpers/library-world.js';
-import { type ProxiedPaths, proxiedOperation, startProxyWorld } from '../helpers/proxy-world.js';
+import { type ProxiedPaths, type ProxyWorld, proxiedOperation, startProxyWorld } from '../helpers/proxy-world.js';
 
 const RORVANN = '310478717';
 const UPSTREAM_TIMEOUT_MS = 300;
@@ -81,20 +81,14 @@ function proxiedPaths(upstream: string, dead: string): ProxiedPaths {
 }
 
 let upstream: Awaited<ReturnType<typeof startUpstream>>;
-let world: GatewayWorld;
+let world: ProxyWorld;
 beforeAll(async () => {
   upstream = await startUpstream();
   const paths = proxiedPaths(upstream.url, `http://127.0.0.1:${await deadPort()}`);
-  world = await startProxyWorld(paths, { gateway: { upstreamTimeoutMs: UPSTREAM_TIMEOUT_MS } });
+  world = await startProxyWorld(paths, { upstream, gateway: { upstreamTimeoutMs: UPSTREAM_TIMEOUT_MS } });
 });
-afterAll(async () => {
-  await world.close();
-  await upstream.close();
-});
-beforeEach(() => {
-  upstream.seen.length = 0;
-  resetGatewayWorld(world, [RORVANN]);
-});
+afterAll(() => world.close());
+beforeEach(() => world.reset([RORVANN]));
 
 describe('proxy mode (x-portvakt-upstream)', () => {
   it('forwards an authorized request with the identity headers, without the token or forged X-Portvakt-*', async () => {

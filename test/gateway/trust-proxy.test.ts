@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/gateway/config.js';
 import { type HostileUpstream, hostileUpstreamPaths, startHostileUpstream } from '../faults/hostile-upstream.js';
-import { API, type GatewayWorld, resetGatewayWorld } from '../helpers/gateway-world.js';
-import { startProxyWorld } from '../helpers/proxy-world.js';
+import { API } from '../helpers/gateway-world.js';
+import { type ProxyWorld, startProxyWorld } from '../helpers/proxy-world.js';
 
 /**
  * TRUST_PROXY: the gateway believes the client's X-Forwarded-* only from the hops it names, and then
@@ -47,22 +47,17 @@ describe('TRUST_PROXY configuration', () => {
 
 describe('forwarding headers behind trusted proxies', () => {
   let upstream: HostileUpstream;
-  let world: GatewayWorld;
+  let world: ProxyWorld;
   beforeAll(async () => {
     upstream = await startHostileUpstream();
     // The test client connects from 127.0.0.1: it plays the nearest proxy, 10.x the one before.
     world = await startProxyWorld(hostileUpstreamPaths(upstream.url), {
+      upstream,
       env: { TRUST_PROXY: '127.0.0.1, 10.0.0.0/8' },
     });
   });
-  afterAll(async () => {
-    await world.close();
-    await upstream.close();
-  });
-  beforeEach(() => {
-    upstream.seen.length = 0;
-    resetGatewayWorld(world, [RORVANN]);
-  });
+  afterAll(() => world.close());
+  beforeEach(() => world.reset([RORVANN]));
 
   it('believes the chain up to the first untrusted address, and nothing before it', async () => {
     await world

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { DEFAULT_SPEC } from '../../src/gateway/server.js';
-import { API, type GatewayWorld, type GatewayWorldOptions, startGatewayWorld } from './gateway-world.js';
+import {
+  API,
+  type GatewayWorld,
+  type GatewayWorldOptions,
+  resetGatewayWorld,
+  startGatewayWorld,
+} from './gateway-world.js';
 
 /**
  * An operation forwarded to `upstream` after authorization, as a deployment adds one to openapi.yaml
@@ -39,11 +45,29 @@ export function proxiedOperation(operationId: string, upstream: string, extra: R
 /** Operations by method (`get`, `post`, …), for each path under `${API}/{partIdentifikator}/`. */
 export type ProxiedPaths = Record<string, Record<string, ReturnType<typeof proxiedOperation>>>;
 
+/** A test upstream the proxy world closes with itself; what it has been sent (`seen`) is emptied on reset. */
+export interface ProxyUpstream {
+  seen?: unknown[];
+  close(): Promise<void>;
+}
+
+export interface ProxyWorldOptions extends GatewayWorldOptions {
+  upstream?: ProxyUpstream;
+}
+
+export type ProxyWorld = GatewayWorld & {
+  /** Before a test: the upstream's record emptied, and `resetGatewayWorld(world, permitted)`. */
+  reset(permitted: string[]): void;
+};
+
 /**
  * The real gateway on a copy of openapi.yaml with `paths` added (each taking the party from the path),
- * written to a temporary directory that closing the world removes.
+ * written to a temporary directory; closing the world closes `upstream` and removes the directory.
  */
-export async function startProxyWorld(paths: ProxiedPaths, options: GatewayWorldOptions = {}): Promise<GatewayWorld> {
+export async function startProxyWorld(
+  paths: ProxiedPaths,
+  { upstream, ...options }: ProxyWorldOptions = {},
+): Promise<ProxyWorld> {
   const doc = parse(readFileSync(DEFAULT_SPEC, 'utf8')) as Record<string, Record<string, unknown>>;
   for (const [name, operations] of Object.entries(paths)) {
     doc.paths![`${API}/{partIdentifikator}/${name}`] = {
@@ -57,8 +81,13 @@ export async function startProxyWorld(paths: ProxiedPaths, options: GatewayWorld
   const world = await startGatewayWorld({ ...options, gateway: { ...options.gateway, specFile } });
   return {
     ...world,
+    reset(permitted) {
+      if (upstream?.seen) upstream.seen.length = 0;
+      resetGatewayWorld(world, permitted);
+    },
     async close() {
       await world.close();
+      await upstream?.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
