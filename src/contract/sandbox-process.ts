@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 /** Where a sandbox's three parts listen. */
@@ -11,6 +12,24 @@ export interface SandboxUrls {
 
 export interface StartedSandbox extends SandboxUrls {
   stop(): Promise<void>;
+}
+
+/** What a child process has printed so far, on stdout and stderr, as text. */
+export interface PrintedOutput {
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Collects what a child process prints while it runs. */
+export function collectOutput(child: { stdout: Readable; stderr: Readable }): PrintedOutput {
+  const output = { stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk: Buffer) => {
+    output.stdout += chunk.toString('utf8');
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output.stderr += chunk.toString('utf8');
+  });
+  return output;
 }
 
 const START_TIMEOUT_MS = 60_000;
@@ -62,16 +81,9 @@ export async function startSandboxProcess(): Promise<StartedSandbox> {
     ],
     { env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString('utf8');
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-  });
+  const output = collectOutput(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = (label: string) => new RegExp(`^\\s*${label}\\s+(http://\\S+)`, 'm').exec(stdout)?.[1];
+  const url = (label: string) => new RegExp(`^\\s*${label}\\s+(http://\\S+)`, 'm').exec(output.stdout)?.[1];
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('the sandbox did not start within 60 s')), START_TIMEOUT_MS);
@@ -83,7 +95,7 @@ export async function startSandboxProcess(): Promise<StartedSandbox> {
       });
       child.once('exit', (code) => {
         clearTimeout(timer);
-        reject(new Error(`the sandbox exited (${code}) before it was ready: ${stderr.trim()}`));
+        reject(new Error(`the sandbox exited (${code}) before it was ready: ${output.stderr.trim()}`));
       });
     });
   } catch (err) {

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectOutput } from '../../src/contract/sandbox-process.js';
 import { requestSandboxToken } from '../../src/sandbox/token-command.js';
-import { type SandboxProcess, startSandboxProcess } from '../sandbox/process.js';
+import { type CliResult, type SandboxProcess, startSandboxProcess } from '../sandbox/process.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -13,18 +14,9 @@ function explain(token: string, args: string[], env: Record<string, string>) {
     env: { ...process.env, LOG_LEVEL: 'silent', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString('utf8');
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-  });
+  const output = collectOutput(child);
   child.stdin.end(`${token}\n`);
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.once('close', (code) => resolve({ code, stdout, stderr })),
-  );
+  return new Promise<CliResult>((resolve) => child.once('close', (code) => resolve({ code, ...output })));
 }
 
 describe('npx portvakt explain against the sandbox', { timeout: 60_000 }, () => {

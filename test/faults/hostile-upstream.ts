@@ -1,10 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
-import { DEFAULT_SPEC } from '../../src/gateway/server.js';
-import { API } from '../helpers/gateway-world.js';
+import { type ProxiedPaths, proxiedOperation } from '../helpers/proxy-world.js';
 
 /**
  * What a hostile upstream does with one request, chosen by the client's `X-Test-Mode` header (which the
@@ -122,47 +118,20 @@ export type HostileUpstream = Awaited<ReturnType<typeof startHostileUpstream>>;
 export const ALLOWED_ON_TILLATT = ['Set-Cookie', 'Access-Control-Allow-Origin', 'Cache-Control', 'X-Portvakt-Trace'];
 
 /**
- * openapi.yaml plus proxied operations, as a deployment would add them (no code change): `ekko` (GET,
- * POST) under the default header policy, and `tillatt` (GET) with an `x-portvakt-response-headers` allow-list.
+ * Proxied operations as a deployment would add them to openapi.yaml: `ekko` (GET, POST) under the default
+ * header policy, and `tillatt` (GET) with an `x-portvakt-response-headers` allow-list.
  */
-export function specWithHostileUpstream(dir: string, upstream: string): string {
-  const doc = parse(readFileSync(DEFAULT_SPEC, 'utf8')) as Record<string, Record<string, unknown>>;
-  const operation = (operationId: string, extra: Record<string, unknown> = {}) => ({
-    operationId,
-    tags: ['Krav og betalinger'],
-    summary: `Proxied ${operationId}`,
-    description: 'Forwarded to an upstream after authorization.',
-    'x-altinn-resource': 'ske-krav-og-betalinger',
-    'x-altinn-action': 'read',
-    'x-portvakt-upstream': `${upstream}/bak`,
-    security: [{ maskinporten: ['skatteetaten:kravogbetalinger'] }],
-    ...extra,
-    responses: {
-      200: {
-        description: 'What the upstream answered.',
-        content: { 'application/json': { schema: { type: 'object', required: ['proxied'] } } },
-      },
-      400: { $ref: '#/components/responses/BadRequest' },
-      401: { $ref: '#/components/responses/Unauthorized' },
-      403: { $ref: '#/components/responses/Forbidden' },
-      502: { $ref: '#/components/responses/BadGateway' },
-      503: { $ref: '#/components/responses/ServiceUnavailable' },
-      504: { $ref: '#/components/responses/GatewayTimeout' },
+export function hostileUpstreamPaths(upstream: string): ProxiedPaths {
+  const target = `${upstream}/bak`;
+  return {
+    ekko: {
+      get: proxiedOperation('ekko', target),
+      post: proxiedOperation('ekkoPost', target, {
+        requestBody: { content: { 'application/json': { schema: { type: 'object' } } } },
+      }),
     },
-  });
-  const party = [{ $ref: '#/components/parameters/PartIdentifikator' }];
-  doc.paths![`${API}/{partIdentifikator}/ekko`] = {
-    parameters: party,
-    get: operation('ekko'),
-    post: operation('ekkoPost', { requestBody: { content: { 'application/json': { schema: { type: 'object' } } } } }),
+    tillatt: { get: proxiedOperation('tillatt', target, { 'x-portvakt-response-headers': ALLOWED_ON_TILLATT }) },
   };
-  doc.paths![`${API}/{partIdentifikator}/tillatt`] = {
-    parameters: party,
-    get: operation('tillatt', { 'x-portvakt-response-headers': ALLOWED_ON_TILLATT }),
-  };
-  const file = join(dir, 'openapi.yaml');
-  writeFileSync(file, stringify(doc));
-  return file;
 }
 
 /** How a streamed answer ended for the client: complete, or cut short after the status line. */

@@ -1,16 +1,14 @@
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { API, type GatewayWorld, startGatewayWorld } from '../helpers/gateway-world.js';
+import { API, SECURITY_HEADERS } from '../helpers/gateway-world.js';
 import { expectProblem } from '../helpers/library-world.js';
+import { type ProxyWorld, startProxyWorld } from '../helpers/proxy-world.js';
 import { forbidUnhandledErrors, headersOf, rawRequest } from './helpers.js';
 import {
   type HostileUpstream,
+  hostileUpstreamPaths,
   type SeenRequest,
-  specWithHostileUpstream,
   startHostileUpstream,
   streamOutcome,
 } from './hostile-upstream.js';
@@ -30,52 +28,30 @@ const REQUEST_IDLE_MS = 300;
 /** Slack for a loaded machine on top of a deadline; far below anything that would count as "held". */
 const SLACK_MS = 1500;
 
-/** What the gateway sets on every answer, local or proxied. */
-const SECURITY_HEADERS = {
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-  'cross-origin-resource-policy': 'same-origin',
-  'strict-transport-security': 'max-age=31536000',
-  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
-  'cache-control': 'no-store',
-};
-
 const canonical = (name: string) => name.toLowerCase().replace(/[_.]/g, '-');
 /** The request's headers as the upstream received them, name → values, names as sent. */
 const rawPairs = (seen: SeenRequest) =>
   Array.from({ length: seen.rawHeaders.length / 2 }, (_, i) => [seen.rawHeaders[2 * i]!, seen.rawHeaders[2 * i + 1]!]);
 
 let upstream: HostileUpstream;
-let world: GatewayWorld;
-let dir: string;
+let world: ProxyWorld;
 const ekko = `${API}/${RORVANN}/ekko`;
 const tillatt = `${API}/${RORVANN}/tillatt`;
 
 beforeAll(async () => {
   upstream = await startHostileUpstream();
-  dir = mkdtempSync(join(tmpdir(), 'portvakt-edges-'));
-  world = await startGatewayWorld({
+  world = await startProxyWorld(hostileUpstreamPaths(upstream.url), {
+    upstream,
     env: {
       UPSTREAM_HEADERS_TIMEOUT_MS: String(HEADERS_MS),
       UPSTREAM_BODY_IDLE_TIMEOUT_MS: String(BODY_IDLE_MS),
       UPSTREAM_TOTAL_TIMEOUT_MS: String(TOTAL_MS),
       REQUEST_BODY_IDLE_TIMEOUT_MS: String(REQUEST_IDLE_MS),
     },
-    gateway: { specFile: specWithHostileUpstream(dir, upstream.url) },
   });
 });
-afterAll(async () => {
-  await world.close();
-  await upstream.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-beforeEach(() => {
-  upstream.seen.length = 0;
-  world.pdp.reset();
-  world.permit(RORVANN);
-  world.gateway.portvakt.clearDecisions();
-});
+afterAll(() => world.close());
+beforeEach(() => world.reset([RORVANN]));
 
 describe('a proxied answer is the gateway’s answer', () => {
   it('the security headers and Cache-Control: no-store win; cookies, CORS, X-Portvakt-* and hop-by-hop headers stay behind', async () => {

@@ -1,10 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API, type GatewayWorld, startGatewayWorld } from '../helpers/gateway-world.js';
+import { API } from '../helpers/gateway-world.js';
+import { type ProxyWorld, startProxyWorld } from '../helpers/proxy-world.js';
 import { forbidUnhandledErrors, headersOf, rawRequest } from './helpers.js';
-import { type HostileUpstream, specWithHostileUpstream, startHostileUpstream } from './hostile-upstream.js';
+import { type HostileUpstream, hostileUpstreamPaths, startHostileUpstream } from './hostile-upstream.js';
 
 /**
  * A seeded fuzz pass over the proxied operations: random methods, path tricks, tokens, parties, look-alike
@@ -60,19 +58,13 @@ const SPOOFABLE = [
 const SUFFIXES = ['', '/', '/..', '/%2e%2e/admin', '/../../../../etc/passwd', '//', '%2F..%2F..', ';x=1', '?a=../../x'];
 
 let upstream: HostileUpstream;
-let world: GatewayWorld;
-let dir: string;
+let world: ProxyWorld;
 beforeAll(async () => {
   upstream = await startHostileUpstream();
-  dir = mkdtempSync(join(tmpdir(), 'portvakt-fuzz-'));
-  world = await startGatewayWorld({ gateway: { specFile: specWithHostileUpstream(dir, upstream.url) } });
+  world = await startProxyWorld(hostileUpstreamPaths(upstream.url), { upstream });
   world.permit(RORVANN);
 });
-afterAll(async () => {
-  await world.close();
-  await upstream.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => world.close());
 
 describe('fuzzing proxied operations', () => {
   it(`${ROUNDS} random requests: no 5xx, no 2xx without a Permit, the gateway's headers always, no spoofed header upstream`, async () => {

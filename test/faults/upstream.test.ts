@@ -1,12 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
-import { DEFAULT_SPEC } from '../../src/gateway/server.js';
-import { API, type GatewayWorld, startGatewayWorld } from '../helpers/gateway-world.js';
+import { API, type GatewayWorld } from '../helpers/gateway-world.js';
 import { expectProblem } from '../helpers/library-world.js';
+import { proxiedOperation, startProxyWorld } from '../helpers/proxy-world.js';
 import { forbidUnhandledErrors, freePort } from './helpers.js';
 
 /**
@@ -59,57 +55,23 @@ function createUpstream(port: number) {
   };
 }
 
-/** openapi.yaml plus one operation forwarded to the upstream (as proxy.test.ts does, no code change). */
-function specWithUpstream(dir: string, upstream: string): string {
-  const doc = parse(readFileSync(DEFAULT_SPEC, 'utf8')) as Record<string, Record<string, unknown>>;
-  doc.paths![`${API}/{partIdentifikator}/videre`] = {
-    parameters: [{ $ref: '#/components/parameters/PartIdentifikator' }],
-    get: {
-      operationId: 'videre',
-      tags: ['Krav og betalinger'],
-      summary: 'Proxied',
-      description: 'Forwarded to an upstream after authorization.',
-      'x-altinn-resource': 'ske-krav-og-betalinger',
-      'x-altinn-action': 'read',
-      'x-portvakt-upstream': upstream,
-      security: [{ maskinporten: ['skatteetaten:kravogbetalinger'] }],
-      responses: {
-        200: {
-          description: 'What the upstream answered.',
-          content: { 'application/json': { schema: { type: 'object' } } },
-        },
-        400: { $ref: '#/components/responses/BadRequest' },
-        401: { $ref: '#/components/responses/Unauthorized' },
-        403: { $ref: '#/components/responses/Forbidden' },
-        502: { $ref: '#/components/responses/BadGateway' },
-        503: { $ref: '#/components/responses/ServiceUnavailable' },
-        504: { $ref: '#/components/responses/GatewayTimeout' },
-      },
-    },
-  };
-  const file = join(dir, 'openapi.yaml');
-  writeFileSync(file, stringify(doc));
-  return file;
-}
-
 let world: GatewayWorld;
 let upstream: ReturnType<typeof createUpstream>;
-let dir: string;
 const path = `${API}/${RORVANN}/videre`;
 beforeAll(async () => {
   const port = await freePort();
   upstream = createUpstream(port);
   await upstream.start();
-  dir = mkdtempSync(join(tmpdir(), 'portvakt-faults-'));
-  world = await startGatewayWorld({
-    gateway: { specFile: specWithUpstream(dir, `http://127.0.0.1:${port}`), upstreamTimeoutMs: UPSTREAM_TIMEOUT_MS },
-  });
+  // openapi.yaml plus one operation forwarded to the upstream (as proxy.test.ts does, no code change).
+  world = await startProxyWorld(
+    { videre: { get: proxiedOperation('videre', `http://127.0.0.1:${port}`) } },
+    { gateway: { upstreamTimeoutMs: UPSTREAM_TIMEOUT_MS } },
+  );
   world.permit(RORVANN);
 });
 afterAll(async () => {
   await world.close();
   await upstream.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 beforeEach(() => {
   upstream.state.mode = 'ok';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { API, startGatewayWorld, useGatewayWorld } from '../helpers/gateway-world.js';
+import { API, SECURITY_HEADERS, startGatewayWorld, useGatewayWorld } from '../helpers/gateway-world.js';
 import { expectProblem } from '../helpers/library-world.js';
 
 const RORVANN = '310478717';
@@ -99,15 +99,7 @@ describe('the HTTP surface', () => {
     'sets security headers on %s',
     async (path) => {
       const res = await world().get(path, world().issuer.token());
-      expect(res.headers).toMatchObject({
-        'x-content-type-options': 'nosniff',
-        'x-frame-options': 'DENY',
-        'referrer-policy': 'no-referrer',
-        'cross-origin-resource-policy': 'same-origin',
-        'strict-transport-security': 'max-age=31536000',
-        'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
-        'cache-control': 'no-store',
-      });
+      expect(res.headers).toMatchObject(SECURITY_HEADERS);
       expect(res.headers['x-powered-by']).toBeUndefined();
       expect(res.headers.etag).toBeUndefined();
     },

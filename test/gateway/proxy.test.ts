@@ -1,14 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
-import { DEFAULT_SPEC } from '../../src/gateway/server.js';
 import { systemUserIdFor } from '../../src/testing/index.js';
-import { API, type GatewayWorld, startGatewayWorld } from '../helpers/gateway-world.js';
+import { API } from '../helpers/gateway-world.js';
 import { expectProblem } from '../helpers/library-world.js';
+import { type ProxiedPaths, type ProxyWorld, proxiedOperation, startProxyWorld } from '../helpers/proxy-world.js';
 
 const RORVANN = '310478717';
 const UPSTREAM_TIMEOUT_MS = 300;
@@ -65,73 +61,34 @@ async function deadPort(): Promise<number> {
 }
 
 /**
- * A copy of openapi.yaml with two operations added — no code change: `ekko` (GET and POST) forwarded
- * to the test upstream, `nede` forwarded to a port nothing listens on.
+ * Two operations added to openapi.yaml — no code change: `ekko` (GET and POST) forwarded to the test
+ * upstream, `nede` forwarded to a port nothing listens on.
  */
-function specWithProxiedOperations(dir: string, upstream: string, dead: string): string {
-  const doc = parse(readFileSync(DEFAULT_SPEC, 'utf8')) as Record<string, Record<string, unknown>>;
-  const operation = (operationId: string, target: string, extra: Record<string, unknown> = {}) => ({
-    operationId,
-    tags: ['Krav og betalinger'],
-    summary: `Proxied ${operationId}`,
-    description: 'Forwarded to an upstream after authorization.',
-    'x-altinn-resource': 'ske-krav-og-betalinger',
-    'x-altinn-action': 'read',
-    'x-portvakt-upstream': target,
-    security: [{ maskinporten: ['skatteetaten:kravogbetalinger'] }],
-    ...extra,
-    responses: {
-      200: {
-        description: 'What the upstream answered.',
-        headers: { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' } },
-        content: { 'application/json': { schema: { type: 'object', required: ['proxied'] } } },
-      },
-      400: { $ref: '#/components/responses/BadRequest' },
-      401: { $ref: '#/components/responses/Unauthorized' },
-      403: { $ref: '#/components/responses/Forbidden' },
-      502: { $ref: '#/components/responses/BadGateway' },
-      503: { $ref: '#/components/responses/ServiceUnavailable' },
-      504: { $ref: '#/components/responses/GatewayTimeout' },
+function proxiedPaths(upstream: string, dead: string): ProxiedPaths {
+  return {
+    ekko: {
+      get: proxiedOperation('ekko', `${upstream}/bak`, {
+        parameters: [
+          { name: 'antall', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100 } },
+        ],
+      }),
+      post: proxiedOperation('ekkoPost', `${upstream}/bak`, {
+        requestBody: { content: { 'application/json': { schema: { type: 'object' } } } },
+      }),
     },
-  });
-  const party = [{ $ref: '#/components/parameters/PartIdentifikator' }];
-  doc.paths![`${API}/{partIdentifikator}/ekko`] = {
-    parameters: party,
-    get: operation('ekko', `${upstream}/bak`, {
-      parameters: [
-        { name: 'antall', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100 } },
-      ],
-    }),
-    post: operation('ekkoPost', `${upstream}/bak`, {
-      requestBody: { content: { 'application/json': { schema: { type: 'object' } } } },
-    }),
+    nede: { get: proxiedOperation('nede', dead) },
   };
-  doc.paths![`${API}/{partIdentifikator}/nede`] = { parameters: party, get: operation('nede', dead) };
-  const file = join(dir, 'openapi.yaml');
-  writeFileSync(file, stringify(doc));
-  return file;
 }
 
 let upstream: Awaited<ReturnType<typeof startUpstream>>;
-let world: GatewayWorld;
-let dir: string;
+let world: ProxyWorld;
 beforeAll(async () => {
   upstream = await startUpstream();
-  dir = mkdtempSync(join(tmpdir(), 'portvakt-proxy-'));
-  const specFile = specWithProxiedOperations(dir, upstream.url, `http://127.0.0.1:${await deadPort()}`);
-  world = await startGatewayWorld({ gateway: { specFile, upstreamTimeoutMs: UPSTREAM_TIMEOUT_MS } });
+  const paths = proxiedPaths(upstream.url, `http://127.0.0.1:${await deadPort()}`);
+  world = await startProxyWorld(paths, { upstream, gateway: { upstreamTimeoutMs: UPSTREAM_TIMEOUT_MS } });
 });
-afterAll(async () => {
-  await world.close();
-  await upstream.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-beforeEach(() => {
-  upstream.seen.length = 0;
-  world.pdp.reset();
-  world.permit(RORVANN);
-  world.gateway.portvakt.clearDecisions();
-});
+afterAll(() => world.close());
+beforeEach(() => world.reset([RORVANN]));
 
 describe('proxy mode (x-portvakt-upstream)', () => {
   it('forwards an authorized request with the identity headers, without the token or forged X-Portvakt-*', async () => {

@@ -1,10 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/gateway/config.js';
-import { type HostileUpstream, specWithHostileUpstream, startHostileUpstream } from '../faults/hostile-upstream.js';
-import { API, type GatewayWorld, startGatewayWorld } from '../helpers/gateway-world.js';
+import { type HostileUpstream, hostileUpstreamPaths, startHostileUpstream } from '../faults/hostile-upstream.js';
+import { API } from '../helpers/gateway-world.js';
+import { type ProxyWorld, startProxyWorld } from '../helpers/proxy-world.js';
 
 /**
  * TRUST_PROXY: the gateway believes the client's X-Forwarded-* only from the hops it names, and then
@@ -49,27 +47,17 @@ describe('TRUST_PROXY configuration', () => {
 
 describe('forwarding headers behind trusted proxies', () => {
   let upstream: HostileUpstream;
-  let world: GatewayWorld;
-  let dir: string;
+  let world: ProxyWorld;
   beforeAll(async () => {
     upstream = await startHostileUpstream();
-    dir = mkdtempSync(join(tmpdir(), 'portvakt-trust-'));
-    world = await startGatewayWorld({
-      // The test client connects from 127.0.0.1: it plays the nearest proxy, 10.x the one before.
+    // The test client connects from 127.0.0.1: it plays the nearest proxy, 10.x the one before.
+    world = await startProxyWorld(hostileUpstreamPaths(upstream.url), {
+      upstream,
       env: { TRUST_PROXY: '127.0.0.1, 10.0.0.0/8' },
-      gateway: { specFile: specWithHostileUpstream(dir, upstream.url) },
     });
   });
-  afterAll(async () => {
-    await world.close();
-    await upstream.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  beforeEach(() => {
-    upstream.seen.length = 0;
-    world.pdp.reset();
-    world.permit(RORVANN);
-  });
+  afterAll(() => world.close());
+  beforeEach(() => world.reset([RORVANN]));
 
   it('believes the chain up to the first untrusted address, and nothing before it', async () => {
     await world

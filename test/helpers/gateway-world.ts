@@ -18,6 +18,17 @@ import { type Contract, createContract } from './contract.js';
 export const API = '/api/innkreving/kravogbetalinger/v1';
 export const RESOURCE = 'ske-krav-og-betalinger';
 
+/** What the gateway sets on every answer, local or proxied. */
+export const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-resource-policy': 'same-origin',
+  'strict-transport-security': 'max-age=31536000',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'cache-control': 'no-store',
+};
+
 /** Every log line the gateway writes, as text, so tests can prove what never appears in logs. */
 export function captureLogs() {
   const lines: string[] = [];
@@ -122,6 +133,13 @@ export async function startGatewayWorld({
 
 export type GatewayWorld = Awaited<ReturnType<typeof startGatewayWorld>>;
 
+/** Before a test: the PDP knows only the grants of `permitted` (each org's own system user), no decision is cached. */
+export function resetGatewayWorld(world: GatewayWorld, permitted: string[]): void {
+  world.pdp.reset();
+  for (const org of permitted) world.permit(org);
+  world.gateway.portvakt.clearDecisions();
+}
+
 /**
  * One gateway world per test file (started once, closed after), reset before each test: the PDP knows
  * only the grants of `permitted` (each org's own system user for itself), and no decision is cached.
@@ -132,10 +150,6 @@ export function useGatewayWorld(permitted: string[], options: GatewayWorldOption
     world = await startGatewayWorld(options);
   });
   afterAll(() => world.close());
-  beforeEach(() => {
-    world.pdp.reset();
-    for (const org of permitted) world.permit(org);
-    world.gateway.portvakt.clearDecisions();
-  });
+  beforeEach(() => resetGatewayWorld(world, permitted));
   return () => world;
 }

@@ -1,5 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { collectOutput } from '../../src/contract/sandbox-process.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = ['--import', 'tsx', 'src/cli.ts'];
@@ -21,28 +22,21 @@ export async function startSandboxProcess(args: string[] = []): Promise<SandboxP
     [...CLI, 'sandbox', '--port', '0', '--maskinporten-port', '0', '--altinn-port', '0', ...args],
     { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString('utf8');
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-  });
+  const output = collectOutput(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
     const check = () => {
-      if (/^Altinn\s+http/m.test(stdout.replace(/^ +/gm, '')) && stdout.includes('FIRM=')) resolve();
+      if (/^Altinn\s+http/m.test(output.stdout.replace(/^ +/gm, '')) && output.stdout.includes('FIRM=')) resolve();
     };
     child.stdout.on('data', check);
-    child.once('exit', (code) => reject(new Error(`sandbox exited (${code}) before it was ready:\n${stderr}`)));
+    child.once('exit', (code) => reject(new Error(`sandbox exited (${code}) before it was ready:\n${output.stderr}`)));
   });
-  const url = (label: string) => new RegExp(`^\\s*${label}\\s+(http://\\S+)`, 'm').exec(stdout)![1]!;
+  const url = (label: string) => new RegExp(`^\\s*${label}\\s+(http://\\S+)`, 'm').exec(output.stdout)![1]!;
   return {
     gatewayUrl: url('gateway'),
     maskinportenUrl: url('Maskinporten'),
     altinnUrl: url('Altinn'),
-    banner: stdout,
+    banner: output.stdout,
     async stop() {
       child.kill('SIGTERM');
       await exited;
@@ -58,18 +52,11 @@ export interface CliResult {
 
 /** Runs `portvakt <args>` to completion. */
 export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const child: ChildProcess = spawn(process.execPath, [...CLI, ...args], {
+  const child = spawn(process.execPath, [...CLI, ...args], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'silent', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString('utf8');
-  });
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-  });
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+  const output = collectOutput(child);
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, ...output })));
 }
