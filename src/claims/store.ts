@@ -100,11 +100,19 @@ function toInnbetaling(row: InnbetalingRow): Innbetaling {
  */
 export async function createClaimsStore(options: CreateClaimsStoreOptions = {}): Promise<ClaimsStore> {
   const owned = options.sql === undefined;
-  const sql = options.sql ?? (await openSql({ databaseUrl: options.databaseUrl, logger: options.logger }));
+  const seed = options.seedDemoData ?? true;
+  const sql =
+    options.sql ??
+    (await openSql({
+      databaseUrl: options.databaseUrl,
+      logger: options.logger,
+      // The embedded database starts from a prepared image that already holds the demo claims.
+      embeddedImage: seed ? 'demo-claims' : 'empty',
+    }));
   const today = options.today ?? (() => osloToday());
   try {
     await migrate(sql);
-    if (options.seedDemoData ?? true) await seedDemoData(sql);
+    if (seed) await seedDemoData(sql);
   } catch (err) {
     if (owned) await sql.close().catch(() => undefined);
     throw err;

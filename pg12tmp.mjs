@@ -1,0 +1,17 @@
+import { PGlite } from '@electric-sql/pglite';
+let t=performance.now();
+const db = new PGlite(); await db.waitReady;
+console.log('fresh', performance.now()-t);
+await db.query('create table a(x int)');
+t=performance.now();
+const dump = await db.dumpDataDir('none');
+console.log('dump', performance.now()-t, dump.size);
+t=performance.now();
+const db2 = new PGlite({loadDataDir: dump}); await db2.waitReady;
+console.log('load', performance.now()-t);
+console.log((await db2.query('select count(*) from a')).rows);
+const dumpz = await db.dumpDataDir('gzip');
+console.log('gz', dumpz.size);
+t=performance.now();
+const db3 = new PGlite({loadDataDir: dumpz}); await db3.waitReady;
+console.log('loadgz', performance.now()-t);
