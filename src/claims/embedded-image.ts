@@ -51,6 +51,8 @@ export async function defaultCacheDir(): Promise<string> {
   throw new Error('no writable cache directory for the embedded claims database');
 }
 
+const imageFile = (dir: string, image: EmbeddedImage) => join(dir, `${image}-${imageStamp(image)}.tar`);
+
 /** A PGlite instance behind the driver-neutral seam, as the migrations and seed expect it. */
 export function pgliteAsSql(db: PGlite): Sql {
   const queryable = (q: Pick<PGlite, 'query'>): SqlQueryable => ({
@@ -74,7 +76,7 @@ export interface OpenImageOptions {
  */
 export async function openImage(options: OpenImageOptions): Promise<PGlite> {
   const dir = options.cacheDir ?? (await defaultCacheDir());
-  const file = join(dir, `${options.image}-${imageStamp(options.image)}.tar`);
+  const file = imageFile(dir, options.image);
   if (existsSync(file)) {
     const db = new PGlite({ loadDataDir: await openAsBlob(file) });
     await db.waitReady;
@@ -106,4 +108,17 @@ async function removeStaleImages(dir: string, image: EmbeddedImage, keep: string
       .filter((path) => path !== keep)
       .map((path) => rm(path, { force: true })),
   );
+}
+
+/**
+ * Builds every image the cache lacks (`portvakt prepare`, run by `npm ci`), so the first `npm start`
+ * loads instead of building. Returns the image files.
+ */
+export async function prepareEmbeddedImages(cacheDir?: string): Promise<string[]> {
+  const dir = cacheDir ?? (await defaultCacheDir());
+  const images: EmbeddedImage[] = ['empty', 'demo-claims'];
+  for (const image of images) {
+    if (!existsSync(imageFile(dir, image))) await (await openImage({ image, cacheDir: dir })).close();
+  }
+  return images.map((image) => imageFile(dir, image));
 }
