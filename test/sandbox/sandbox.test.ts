@@ -21,9 +21,11 @@ const REQUEST_SCOPES = 'altinn:authentication/systemuser.request.read altinn:aut
 
 let sandbox: SandboxProcess;
 
+// A process start (tsx compiling the sources, the embedded database loading) is seconds on a quiet machine
+// and can be ten times that on a busy one: wait for its banner, however long that takes within reason.
 beforeAll(async () => {
   sandbox = await startSandboxProcess(['--ttl', String(TTL_SECONDS)]);
-});
+}, 120_000);
 afterAll(async () => {
   await sandbox?.stop();
 });
