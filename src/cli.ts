@@ -34,7 +34,6 @@ function progressPrinter(command: string, quiet: boolean) {
 
 async function serve(args: string[]) {
   const { values } = parseArgs({ args, options: { quiet: { type: 'boolean', default: false } } });
-  if (!values.quiet) process.stderr.write('portvakt serve: starting\n');
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
@@ -42,6 +41,8 @@ async function serve(args: string[]) {
     if (err instanceof ConfigError) fail(`portvakt serve: invalid configuration: ${err.message}`);
     throw err;
   }
+  // After the configuration is checked: a bad one is a single line, and nothing else.
+  if (!values.quiet) process.stderr.write('portvakt serve: starting\n');
   const { startGateway } = await import('./gateway/server.js');
   const gateway = await startGateway(config, { onProgress: progressPrinter('serve', values.quiet) });
   onShutdown(gateway.close);

@@ -74,10 +74,12 @@ export const SQL_AAPNE_KRAV = `SELECT
   (SELECT coalesce(json_agg(i ORDER BY i.innbetalingsdato, i.innbetalingsidentifikator), '[]')
      FROM (SELECT ${INNBETALING_COLUMNS} FROM innbetalinger WHERE party = $1 AND uplassert_beloep_oere > 0) i)
     AS innbetalinger`;
+// Ordered by the date column, not the text alias of the same name: the (party, date) index then gives the order.
 export const SQL_KRAV_I_PERIODE = `SELECT ${KRAV_COLUMNS} FROM krav
-  WHERE party = $1 AND kravforfall BETWEEN $2::date AND $3::date ORDER BY kravforfall, kravidentifikator`;
+  WHERE party = $1 AND kravforfall BETWEEN $2::date AND $3::date ORDER BY krav.kravforfall, kravidentifikator`;
 export const SQL_INNBETALINGER_I_PERIODE = `SELECT ${INNBETALING_COLUMNS} FROM innbetalinger
-  WHERE party = $1 AND innbetalingsdato BETWEEN $2::date AND $3::date ORDER BY innbetalingsdato, innbetalingsidentifikator`;
+  WHERE party = $1 AND innbetalingsdato BETWEEN $2::date AND $3::date
+  ORDER BY innbetalinger.innbetalingsdato, innbetalingsidentifikator`;
 
 function toKrav(row: KravRow): Krav {
   return {

@@ -85,6 +85,14 @@ describe('portvakt sandbox: the system-user story on loopback', () => {
     expect(sandbox.banner).toContain(`${sandbox.altinnUrl}/authentication/api/v1/systemuser/${PIA}/`);
   });
 
+  it('prints a progress line per start-up stage before the commands', () => {
+    const progress = sandbox.banner.split('\n').filter((line) => line.startsWith('portvakt sandbox: '));
+    for (const stage of [/starting/, /claims database ready/, /Maskinporten listening/, /Altinn listening/, /keys/]) {
+      expect(progress.some((line) => stage.test(line))).toBe(true);
+    }
+    expect(progress.at(-1)).toContain(`gateway listening on ${sandbox.gatewayUrl}`);
+  });
+
   it('serves Maskinporten metadata whose issuer is the sandbox URL', async () => {
     const metadata = await json<{ jwks_uri: string }>(
       await fetch(`${sandbox.maskinportenUrl}.well-known/oauth-authorization-server`),
