@@ -60,6 +60,8 @@ export async function createPgliteSql(options: PgliteSqlOptions = {}): Promise<S
     const p = pending.get(reply.id);
     if (p === undefined) return;
     pending.delete(reply.id);
+    // An idle database does not keep the process alive (as an in-process PGlite would not); a query does.
+    if (pending.size === 0) worker.unref();
     if ('error' in reply && reply.id !== 0) p.reject(toError(reply.error));
     else p.resolve(reply);
   });
@@ -70,6 +72,7 @@ export async function createPgliteSql(options: PgliteSqlOptions = {}): Promise<S
     if (gone) return Promise.reject(gone);
     const id = nextId++;
     return new Promise((resolve, reject) => {
+      if (pending.size === 0) worker.ref();
       pending.set(id, { resolve, reject });
       worker.postMessage({ ...request, id });
     });
