@@ -71,10 +71,30 @@ function loadKeysUntilReady(portvakt: Portvakt, logger: AppLogger, progress: Pro
   };
 }
 
+/** Opens the configured claims store, telling `progress` when it starts and when it answers. */
+async function openStore(config: GatewayConfig, progress: ProgressListener): Promise<ClaimsStore> {
+  const started = performance.now();
+  const embedded = config.claimsDatabaseUrl === undefined;
+  progress('database', embedded ? 'opening the embedded claims database' : 'connecting to the claims database');
+  const store = await createClaimsStore({ databaseUrl: config.claimsDatabaseUrl });
+  progress('database', `claims database ready (${seconds(started)})`);
+  return store;
+}
+
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const progress: ProgressListener = options.onProgress ?? (() => undefined);
-  const spec = loadSpec(options.specFile ?? DEFAULT_SPEC);
+  // The database first: the embedded one loads on its own thread while the rest of start-up runs here.
+  const opening = options.store ? Promise.resolve(options.store) : openStore(config, progress);
+  opening.catch(() => undefined); // awaited below
+  const closeOpenedStore = () => (options.store ? undefined : opening.then((s) => s.close()).catch(() => undefined));
+  let spec: ReturnType<typeof loadSpec>;
+  try {
+    spec = loadSpec(options.specFile ?? DEFAULT_SPEC);
+  } catch (err) {
+    await closeOpenedStore();
+    throw err;
+  }
   const metrics = createGatewayMetrics();
   const portvakt = createPortvakt({
     issuer: config.issuer,
@@ -96,20 +116,12 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   progress('keys', `loading signing keys for ${config.issuer}`);
   const stopLoading = loadKeysUntilReady(portvakt, logger, progress);
   let store: ClaimsStore;
-  if (options.store) {
-    store = options.store;
-  } else {
-    const started = performance.now();
-    const embedded = config.claimsDatabaseUrl === undefined;
-    progress('database', embedded ? 'opening the embedded claims database' : 'connecting to the claims database');
-    try {
-      store = await createClaimsStore({ databaseUrl: config.claimsDatabaseUrl });
-    } catch (err) {
-      stopLoading();
-      await portvakt.close();
-      throw err;
-    }
-    progress('database', `claims database ready (${seconds(started)})`);
+  try {
+    store = await opening;
+  } catch (err) {
+    stopLoading();
+    await portvakt.close();
+    throw err;
   }
   const app = createGatewayApp({
     portvakt,
