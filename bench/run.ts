@@ -9,7 +9,12 @@
  * Environment (all optional): BENCH_SECONDS (5), BENCH_WARMUP_SECONDS (5), BENCH_CONNECTIONS (50),
  * BENCH_ROUNDS (2), BENCH_COLD_TOKENS (10000), BENCH_DECISION_KEYS (3000), BENCH_FILL_DECISIONS (100000;
  * 0 skips the memory fill), BENCH_ONLY (comma-separated scenario names), BENCH_PIN (0: no core pinning),
- * BENCH_PROFILE (a scenario name: its server runs with --cpu-prof, profiles in bench/results/profiles).
+ * BENCH_PROFILE (a scenario name: its server runs with --cpu-prof, profiles in bench/results/profiles),
+ * BENCH_DATABASE_URL (PostgreSQL for the data-path scenarios; default TEST_DATABASE_URL; unset: they are skipped).
+ *
+ * The data path (`/aapnekrav`) is measured side by side too: an anchor (Express + pg, the best query, no
+ * authorization), the gateway on PostgreSQL, and the gateway on the embedded store. Their servers are not
+ * pinned: PostgreSQL's processes use both cores, and so may the embedded database's thread.
  */
 import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -18,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import pg from 'pg';
 import { REMEMBERED_TOKENS_MAX } from '../src/caller/callers.js';
 import { createTestIssuer, createTestPdp, systemUserIdFor } from '../src/testing/index.js';
 import {
@@ -50,6 +56,7 @@ const settings = {
   only: process.env.BENCH_ONLY?.split(',').filter(Boolean),
   profile: process.env.BENCH_PROFILE,
   pin: process.env.BENCH_PIN !== '0',
+  databaseUrl: process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || undefined,
 };
 /** Requests for one (system user, party) key sent back to back, so that they overlap at the PDP. */
 const REPEATS_PER_KEY = 4;
@@ -89,6 +96,23 @@ function pin(pid: number, core: number): boolean {
   } catch {
     return false;
   }
+}
+
+// --- the data path's PostgreSQL: a schema of its own, migrated and seeded by the gateway on start ---------
+
+const BENCH_SCHEMA = 'portvakt_bench';
+let benchDatabaseUrl: string | undefined;
+if (settings.databaseUrl) {
+  const admin = new pg.Client({ connectionString: settings.databaseUrl });
+  await admin.connect();
+  await admin.query(`DROP SCHEMA IF EXISTS ${BENCH_SCHEMA} CASCADE`);
+  await admin.query(`CREATE SCHEMA ${BENCH_SCHEMA}`);
+  await admin.end();
+  const url = new URL(settings.databaseUrl);
+  url.searchParams.set('options', `-c search_path=${BENCH_SCHEMA}`);
+  benchDatabaseUrl = url.toString();
+} else {
+  log('no BENCH_DATABASE_URL or TEST_DATABASE_URL: the data-path scenarios (anchor, gateway-postgres) are skipped');
 }
 
 // --- the world: one test issuer and PDP in this process, idle while scenarios are measured ---------------
@@ -237,7 +261,12 @@ interface Server {
   stop(): Promise<void>;
 }
 
-async function startServer(name: string, file: string, extraEnv: Record<string, string> = {}): Promise<Server> {
+async function startServer(
+  name: string,
+  file: string,
+  extraEnv: Record<string, string> = {},
+  pinned = true,
+): Promise<Server> {
   const execArgv = ['--expose-gc'];
   if (settings.profile === name) {
     const dir = path.join(here, 'results', 'profiles');
@@ -249,7 +278,7 @@ async function startServer(name: string, file: string, extraEnv: Record<string, 
     env: { ...process.env, ISSUER: issuer.issuer, PDP_URL: pdp.url, ...extraEnv },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
-  if (pinning && child.pid !== undefined) pin(child.pid, 1);
+  if (pinning && pinned && child.pid !== undefined) pin(child.pid, 1);
   let id = 0;
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   const port = await new Promise<number>((resolve, reject) => {
@@ -284,8 +313,10 @@ interface Scenario {
   env?: Record<string, string>;
   warm: Plan;
   measure: Plan;
-  /** One of the steady-state scenarios the hot-path targets compare: measured side by side (see runInterleaved). */
-  sideBySide?: true;
+  /** Steady-state scenarios compared by ratio are measured side by side with their group (see runInterleaved). */
+  sideBySide?: 'hot-path' | 'data-path';
+  /** Needs PostgreSQL (BENCH_DATABASE_URL); skipped without it. */
+  postgres?: true;
   /** Runs around the measured load; returns extra figures for the report. */
   around?: (server: Server, measure: () => Promise<Measured>) => Promise<{ result: Measured; extra: object }>;
 }
@@ -294,21 +325,21 @@ const scenarios: Scenario[] = [
   {
     name: 'bare',
     file: 'bare.ts',
-    sideBySide: true,
+    sideBySide: 'hot-path',
     warm: { path: THINGS_PATH, token: hotToken },
     measure: { path: THINGS_PATH, token: hotToken },
   },
   {
     name: 'auth0',
     file: 'auth0.ts',
-    sideBySide: true,
+    sideBySide: 'hot-path',
     warm: { path: THINGS_PATH, token: auth0Token },
     measure: { path: THINGS_PATH, token: auth0Token },
   },
   {
     name: 'portvakt-hot',
     file: 'portvakt-hot.ts',
-    sideBySide: true,
+    sideBySide: 'hot-path',
     warm: { path: THINGS_PATH, token: hotToken },
     measure: { path: THINGS_PATH, token: hotToken },
   },
@@ -356,6 +387,31 @@ const scenarios: Scenario[] = [
       return { result, extra: { authorizationP50Ms: auth.p50Ms, authorizationMeanMs: auth.meanMs } };
     },
   },
+  // The data path: created in this order, so the gateway on PostgreSQL has migrated and seeded its schema
+  // before the anchor reads it.
+  {
+    name: 'gateway-postgres',
+    file: 'gateway.ts',
+    sideBySide: 'data-path',
+    postgres: true,
+    warm: { path: GATEWAY_PATH, token: hotToken },
+    measure: { path: GATEWAY_PATH, token: hotToken },
+  },
+  {
+    name: 'gateway-embedded',
+    file: 'gateway.ts',
+    sideBySide: 'data-path',
+    warm: { path: GATEWAY_PATH, token: hotToken },
+    measure: { path: GATEWAY_PATH, token: hotToken },
+  },
+  {
+    name: 'anchor',
+    file: 'anchor.ts',
+    sideBySide: 'data-path',
+    postgres: true,
+    warm: { path: GATEWAY_PATH, token: hotToken },
+    measure: { path: GATEWAY_PATH, token: hotToken },
+  },
 ];
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 500));
@@ -392,7 +448,18 @@ async function runScenario(scenario: Scenario): Promise<{ result: Measured; extr
 async function runInterleaved(group: Scenario[]): Promise<Record<string, { result: Measured; extra: object }>> {
   const servers: Server[] = [];
   try {
-    for (const scenario of group) servers.push(await startServer(scenario.name, scenario.file, scenario.env));
+    for (const scenario of group) {
+      const env: Record<string, string> =
+        scenario.postgres && benchDatabaseUrl ? { CLAIMS_DATABASE_URL: benchDatabaseUrl } : {};
+      servers.push(
+        await startServer(
+          scenario.name,
+          scenario.file,
+          { ...scenario.env, ...env },
+          scenario.sideBySide !== 'data-path',
+        ),
+      );
+    }
     if (settings.warmupSeconds > 0) {
       for (const [i, scenario] of group.entries()) await load(servers[i]!.url, scenario.warm, settings.warmupSeconds);
     }
@@ -451,7 +518,9 @@ function mkdtemp(): string {
 
 // --- run -----------------------------------------------------------------------------------------------
 
-const selected = scenarios.filter((s) => !settings.only || settings.only.includes(s.name));
+const selected = scenarios.filter(
+  (s) => (!settings.only || settings.only.includes(s.name)) && (!s.postgres || benchDatabaseUrl !== undefined),
+);
 const rounds: Record<string, Measured & { extra: object }>[] = [];
 for (let round = 1; round <= settings.rounds; round++) {
   const figures: Record<string, Measured & { extra: object }> = {};
@@ -462,9 +531,10 @@ for (let round = 1; round <= settings.rounds; round++) {
         `server CPU ${result.cpuPerRequestMicros?.toFixed(0)} µs/req, non-2xx ${result.non2xx + result.errors}`,
     );
   };
-  const group = selected.filter((s) => s.sideBySide);
   const rest = selected.filter((s) => !s.sideBySide);
-  if (group.length > 0) {
+  for (const kind of ['hot-path', 'data-path'] as const) {
+    const group = selected.filter((s) => s.sideBySide === kind);
+    if (group.length === 0) continue;
     log(`round ${round}: ${group.map((s) => s.name).join(', ')}, interleaved…`);
     for (const [name, figure] of Object.entries(await runInterleaved(group))) report(name, figure);
   }
@@ -554,6 +624,18 @@ const targets = [
       decisionExtra.distinctPermitted === decisionExtra.distinctKeys,
   },
   { target: 'gateway: authorization ≤ 10% of p50', value: authShareOfP50, pass: authShareOfP50 <= 0.1 },
+  {
+    target: 'gateway-postgres ≥ 0.9× anchor (req/s)',
+    value: ratio(best['gateway-postgres'], best.anchor),
+    pass: ratio(best['gateway-postgres'], best.anchor) >= 0.9,
+    median: roundRatio('gateway-postgres', 'anchor'),
+  },
+  {
+    target: 'gateway-embedded ≥ 0.8× gateway-postgres (req/s)',
+    value: ratio(best['gateway-embedded'], best['gateway-postgres']),
+    pass: ratio(best['gateway-embedded'], best['gateway-postgres']) >= 0.8,
+    median: roundRatio('gateway-embedded', 'gateway-postgres'),
+  },
 ].filter((t) => !Number.isNaN(t.value));
 
 const pad = (s: string, n: number) => s.padEnd(n);
@@ -562,11 +644,11 @@ const lines = [
   `Node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load avg ${os.loadavg()[0]?.toFixed(2)}`,
   `${settings.connections} connections, ${settings.seconds} s (cold scenarios: one pass), best of ${settings.rounds}`,
   '',
-  `${pad('scenario', 26)}${pad('req/s', 9)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('×bare', 7)}${pad('×auth0', 8)}non-2xx`,
+  `${pad('scenario', 26)}${pad('req/s', 9)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('×bare', 7)}${pad('×auth0', 8)}${pad('×anchor', 9)}non-2xx`,
   ...Object.entries(best).map(
     ([name, f]) =>
       `${pad(name, 26)}${pad(fmt(f.rps), 9)}${pad(fmt(f.p50, 1), 8)}${pad(fmt(f.p99, 1), 8)}${pad(fmt(ratio(f, bare), 2), 7)}` +
-      `${pad(fmt(ratio(f, auth0Best), 2), 8)}${f.non2xx + f.errors}`,
+      `${pad(fmt(ratio(f, auth0Best), 2), 8)}${pad(fmt(ratio(f, best.anchor), 2), 9)}${f.non2xx + f.errors}`,
   ),
   '',
   ...(decisionExtra

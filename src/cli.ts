@@ -1,9 +1,10 @@
+import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './gateway/config.js';
-import { startGateway } from './gateway/server.js';
 
 const USAGE = `Usage:
-  portvakt serve                     the gateway, configured by environment (see README)
-  portvakt sandbox                   the whole system-user world on this machine (npm start)
+  portvakt serve [--quiet]           the gateway, configured by environment (docs/configuration.md)
+  portvakt sandbox [--quiet]         the whole system-user world on this machine (npm start)
+  portvakt prepare [--quiet]         build the embedded claims database's cached images (npm ci runs it)
   portvakt token --org <orgno> [--scope <scope>] [--external-ref <ref>]
                                      a sandbox system-user token on stdout
   portvakt token --scope <scopes>    the vendor's own sandbox token (Altinn's vendor APIs, Digdir's /clients)
@@ -29,7 +30,15 @@ function onShutdown(close: () => Promise<void>) {
   process.once('SIGINT', stop);
 }
 
-async function serve() {
+/** Start-up progress, one line per stage on stderr (stdout carries the JSON log); `--quiet` drops them. */
+function progressPrinter(command: string, quiet: boolean) {
+  return quiet
+    ? undefined
+    : (_stage: string, message: string) => process.stderr.write(`portvakt ${command}: ${message}\n`);
+}
+
+async function serve(args: string[]) {
+  const { values } = parseArgs({ args, options: { quiet: { type: 'boolean', default: false } } });
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
@@ -37,7 +46,10 @@ async function serve() {
     if (err instanceof ConfigError) fail(`portvakt serve: invalid configuration: ${err.message}`);
     throw err;
   }
-  const gateway = await startGateway(config);
+  // After the configuration is checked: a bad one is a single line, and nothing else.
+  if (!values.quiet) process.stderr.write('portvakt serve: starting\n');
+  const { startGateway } = await import('./gateway/server.js');
+  const gateway = await startGateway(config, { onProgress: progressPrinter('serve', values.quiet) });
   onShutdown(gateway.close);
 }
 
@@ -45,8 +57,18 @@ async function main(argv: string[]) {
   const [command, ...rest] = argv;
   switch (command) {
     case 'serve':
-      return serve();
+      return serve(rest);
+    case 'prepare': {
+      const { values } = parseArgs({ args: rest, options: { quiet: { type: 'boolean', default: false } } });
+      const { prepareEmbeddedImages } = await import('./claims/embedded-image.js');
+      const files = await prepareEmbeddedImages();
+      if (!values.quiet)
+        process.stderr.write(`portvakt prepare: embedded claims database ready in ${files.join(', ')}\n`);
+      return;
+    }
     case 'sandbox': {
+      // Before the sandbox's modules load (a second on a busy machine), so `npm start` answers at once.
+      if (!rest.includes('--quiet')) process.stdout.write('portvakt sandbox: starting\n');
       const { runSandbox } = await import('./sandbox/run.js');
       const sandbox = await runSandbox(rest);
       return onShutdown(sandbox.close);

@@ -1,5 +1,6 @@
 /**
- * The gateway as `portvakt serve` runs it (`startGateway`, embedded PGlite with the demo claims, pino at
+ * The gateway as `portvakt serve` runs it (`startGateway`, embedded PGlite with the demo claims or
+ * PostgreSQL when CLAIMS_DATABASE_URL is set, pino at
  * `info` to a discarded stdout), with BENCH_GATEWAY_NOAUTH=1 the same app with authorization replaced by a
  * pass-through: the difference between the two is what authorization costs a request.
  */
@@ -20,6 +21,8 @@ const config = loadConfig({
   ALTINN_PDP_URL: env('PDP_URL'),
   PORT: '0',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+  // Set by the bench for the gateway-postgres scenario; unset, the embedded store as `serve` defaults.
+  ...(process.env.CLAIMS_DATABASE_URL ? { CLAIMS_DATABASE_URL: process.env.CLAIMS_DATABASE_URL } : {}),
 });
 
 if (process.env.BENCH_GATEWAY_NOAUTH === '1') {

@@ -1,21 +1,120 @@
-import { PGlite } from '@electric-sql/pglite';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { EmbeddedImage } from './embedded-image.js';
+import type { WorkerError, WorkerReply, WorkerRequest } from './pglite-protocol.js';
 import type { Sql, SqlQueryable, SqlRow, SqlValue } from './sql.js';
 
+export interface PgliteSqlOptions {
+  /** What the new database holds at start. Default `empty`. */
+  image?: EmbeddedImage | undefined;
+  /** Where prepared images are kept. Default: `node_modules/.cache/portvakt`, else the OS temp directory. */
+  cacheDir?: string | undefined;
+}
+
+type Pending = { resolve(reply: WorkerReply): void; reject(err: Error): void };
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+function toError(error: WorkerError): Error {
+  return Object.assign(new Error(error.message), { name: error.name }, error.fields);
+}
+
 /**
- * Embedded PostgreSQL (WASM) in memory: the default claims store, so `npm start` needs no database.
- * Pass an existing instance to share it (it is then still closed by `close()`).
+ * Run from the TypeScript sources (tests, bench), the worker needs tsx's loader, which a worker thread
+ * does not inherit; compiled, it is plain JavaScript.
  */
-export async function createPgliteSql(db: PGlite = new PGlite()): Promise<Sql> {
-  await db.waitReady;
-  const queryable = (q: Pick<PGlite, 'query'>): SqlQueryable => ({
+function startWorker(workerData: { image: EmbeddedImage; cacheDir: string | undefined }): Worker {
+  const source = import.meta.url.endsWith('.ts');
+  const entry = new URL(source ? './pglite-worker.ts' : './pglite-worker.js', import.meta.url);
+  if (!source) return new Worker(entry, { workerData });
+  const tsxPackage = pathToFileURL(createRequire(import.meta.url).resolve('tsx/package.json'));
+  const tsxApi = new URL('dist/esm/api/index.mjs', tsxPackage).href;
+  const boot = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
+  return new Worker(boot, { eval: true, workerData });
+}
+
+/**
+ * Embedded PostgreSQL (PGlite, WASM) in memory, on its own thread: the default claims store, so
+ * `npm start` needs no database and a burst of queries never stalls the thread serving HTTP.
+ * Starts from a prepared image (see `embedded-image.ts`), so it is ready in well under a second once
+ * the image is cached.
+ */
+export async function createPgliteSql(options: PgliteSqlOptions = {}): Promise<Sql> {
+  const worker = startWorker({ image: options.image ?? 'empty', cacheDir: options.cacheDir });
+  const pending = new Map<number, Pending>();
+  let nextId = 1;
+  let gone: Error | undefined;
+
+  const failAll = (err: Error) => {
+    gone ??= err;
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+  };
+  const ready = new Promise<void>((resolve, reject) => {
+    pending.set(0, {
+      resolve: (reply) => ('error' in reply ? reject(toError(reply.error)) : resolve()),
+      reject,
+    });
+  });
+  worker.on('message', (reply: WorkerReply) => {
+    const p = pending.get(reply.id);
+    if (p === undefined) return;
+    pending.delete(reply.id);
+    // An idle database does not keep the process alive (as an in-process PGlite would not); a query does.
+    if (pending.size === 0) worker.unref();
+    if ('error' in reply && reply.id !== 0) p.reject(toError(reply.error));
+    else p.resolve(reply);
+  });
+  worker.on('error', (err) => failAll(err));
+  worker.on('exit', () => failAll(new Error('the embedded claims database has closed')));
+
+  const call = (request: WithoutId<WorkerRequest>): Promise<WorkerReply> => {
+    if (gone) return Promise.reject(gone);
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      if (pending.size === 0) worker.ref();
+      pending.set(id, { resolve, reject });
+      worker.postMessage({ ...request, id });
+    });
+  };
+  const queryable = (tx?: number): SqlQueryable => ({
     async query<Row extends SqlRow = SqlRow>(text: string, params: readonly SqlValue[] = []) {
-      const result = await q.query<Row>(text, [...params]);
-      return result.rows;
+      const reply = await call({ op: 'query', text, params: [...params], tx });
+      return (reply as { rows: Row[] }).rows;
     },
   });
+
+  try {
+    await ready;
+  } catch (err) {
+    await worker.terminate();
+    throw err;
+  }
+  let closing: Promise<void> | undefined;
   return {
-    ...queryable(db),
-    transaction: (fn) => db.transaction((tx) => fn(queryable(tx))),
-    close: () => db.close(),
+    ...queryable(),
+    async transaction(fn) {
+      const { tx } = (await call({ op: 'begin' })) as { tx: number };
+      let result: Awaited<ReturnType<typeof fn>>;
+      try {
+        result = await fn(queryable(tx));
+      } catch (err) {
+        await call({ op: 'end', tx, commit: false });
+        throw err;
+      }
+      await call({ op: 'end', tx, commit: true });
+      return result;
+    },
+    close() {
+      if (closing === undefined) {
+        const closed = call({ op: 'close' });
+        gone ??= new Error('the embedded claims database has closed');
+        closing = closed.then(
+          () => worker.terminate().then(() => undefined),
+          () => worker.terminate().then(() => undefined),
+        );
+      }
+      return closing;
+    },
   };
 }

@@ -28,6 +28,10 @@ export interface OpenSqlOptions {
   /** `postgres://` or `postgresql://` URL; unset → a new embedded, in-memory PGlite. */
   databaseUrl?: string | undefined;
   logger?: SqlLogger | undefined;
+  /** Embedded only: start empty (default) or from the migrated, demo-seeded image. */
+  embeddedImage?: 'empty' | 'demo-claims' | undefined;
+  /** Embedded only: where prepared images are cached. Default `node_modules/.cache/portvakt`. */
+  embeddedCacheDir?: string | undefined;
 }
 
 const POSTGRES_URL = /^postgres(?:ql)?:\/\//i;
@@ -37,7 +41,7 @@ export async function openSql(options: OpenSqlOptions = {}): Promise<Sql> {
   const { databaseUrl, logger } = options;
   if (databaseUrl === undefined) {
     const { createPgliteSql } = await import('./pglite-sql.js');
-    return createPgliteSql();
+    return createPgliteSql({ image: options.embeddedImage, cacheDir: options.embeddedCacheDir });
   }
   if (!POSTGRES_URL.test(databaseUrl)) {
     // Never echo the URL: it may hold a password.

@@ -63,14 +63,23 @@ const KRAV_COLUMNS = `kravidentifikator, kravbeskrivelse, kravtype, kravgruppe, 
 const INNBETALING_COLUMNS = `innbetalingsidentifikator, to_char(innbetalingsdato, 'YYYY-MM-DD') AS innbetalingsdato,
   beloep_oere, uplassert_beloep_oere`;
 
-const SQL_AAPNE_KRAV = `SELECT ${KRAV_COLUMNS} FROM krav
-  WHERE party = $1 AND gjenstaaende_beloep_oere > 0 ORDER BY kravforfall, kravidentifikator`;
-const SQL_UPLASSERTE_INNBETALINGER = `SELECT ${INNBETALING_COLUMNS} FROM innbetalinger
-  WHERE party = $1 AND uplassert_beloep_oere > 0 ORDER BY innbetalingsdato, innbetalingsidentifikator`;
-const SQL_KRAV_I_PERIODE = `SELECT ${KRAV_COLUMNS} FROM krav
-  WHERE party = $1 AND kravforfall BETWEEN $2::date AND $3::date ORDER BY kravforfall, kravidentifikator`;
-const SQL_INNBETALINGER_I_PERIODE = `SELECT ${INNBETALING_COLUMNS} FROM innbetalinger
-  WHERE party = $1 AND innbetalingsdato BETWEEN $2::date AND $3::date ORDER BY innbetalingsdato, innbetalingsidentifikator`;
+/**
+ * Open claims and unplaced payments in one statement and one round trip: each list is one index scan
+ * (the partial indexes `krav_party_aapne_idx` and `innbetalinger_party_uplassert_idx`), aggregated to
+ * JSON in the database. Measured cheaper than two statements on both PostgreSQL and PGlite.
+ */
+export const SQL_AAPNE_KRAV = `SELECT
+  (SELECT coalesce(json_agg(k ORDER BY k.kravforfall, k.kravidentifikator), '[]')
+     FROM (SELECT ${KRAV_COLUMNS} FROM krav WHERE party = $1 AND gjenstaaende_beloep_oere > 0) k) AS krav,
+  (SELECT coalesce(json_agg(i ORDER BY i.innbetalingsdato, i.innbetalingsidentifikator), '[]')
+     FROM (SELECT ${INNBETALING_COLUMNS} FROM innbetalinger WHERE party = $1 AND uplassert_beloep_oere > 0) i)
+    AS innbetalinger`;
+// Ordered by the date column, not the text alias of the same name: the (party, date) index then gives the order.
+export const SQL_KRAV_I_PERIODE = `SELECT ${KRAV_COLUMNS} FROM krav
+  WHERE party = $1 AND kravforfall BETWEEN $2::date AND $3::date ORDER BY krav.kravforfall, kravidentifikator`;
+export const SQL_INNBETALINGER_I_PERIODE = `SELECT ${INNBETALING_COLUMNS} FROM innbetalinger
+  WHERE party = $1 AND innbetalingsdato BETWEEN $2::date AND $3::date
+  ORDER BY innbetalinger.innbetalingsdato, innbetalingsidentifikator`;
 
 function toKrav(row: KravRow): Krav {
   return {
@@ -100,11 +109,19 @@ function toInnbetaling(row: InnbetalingRow): Innbetaling {
  */
 export async function createClaimsStore(options: CreateClaimsStoreOptions = {}): Promise<ClaimsStore> {
   const owned = options.sql === undefined;
-  const sql = options.sql ?? (await openSql({ databaseUrl: options.databaseUrl, logger: options.logger }));
+  const seed = options.seedDemoData ?? true;
+  const sql =
+    options.sql ??
+    (await openSql({
+      databaseUrl: options.databaseUrl,
+      logger: options.logger,
+      // The embedded database starts from a prepared image that already holds the demo claims.
+      embeddedImage: seed ? 'demo-claims' : 'empty',
+    }));
   const today = options.today ?? (() => osloToday());
   try {
     await migrate(sql);
-    if (options.seedDemoData ?? true) await seedDemoData(sql);
+    if (seed) await seedDemoData(sql);
   } catch (err) {
     if (owned) await sql.close().catch(() => undefined);
     throw err;
@@ -112,10 +129,9 @@ export async function createClaimsStore(options: CreateClaimsStoreOptions = {}):
 
   return {
     async aapneKrav(party) {
-      const [kravRows, innbetalingRows] = await Promise.all([
-        sql.query<KravRow>(SQL_AAPNE_KRAV, [party]),
-        sql.query<InnbetalingRow>(SQL_UPLASSERTE_INNBETALINGER, [party]),
-      ]);
+      const [row] = await sql.query<{ krav: KravRow[]; innbetalinger: InnbetalingRow[] }>(SQL_AAPNE_KRAV, [party]);
+      const kravRows = row?.krav ?? [];
+      const innbetalingRows = row?.innbetalinger ?? [];
       const dagensDato = today();
       const beloep: AapentKravBeloep[] = kravRows.map((row) => ({
         kravgruppe: row.kravgruppe,

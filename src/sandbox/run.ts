@@ -1,5 +1,6 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
+import { generateKeyPair, type KeyObject, randomUUID } from 'node:crypto';
+import { parseArgs, promisify } from 'node:util';
+import { type ClaimsStore, createClaimsStore } from '../claims/store.js';
 import { loadConfig } from '../gateway/config.js';
 import { type RunningGateway, startGateway } from '../gateway/server.js';
 import { createLogger } from '../log.js';
@@ -29,8 +30,11 @@ const PEP_CLIENT = { clientId: 'skatteetaten-portvakt-pep' };
  * Makes the PEP's key pair and registers the public half with the sandbox Maskinporten, as a service
  * owner does in Samarbeidsportalen. The private key stays in this process's memory.
  */
-async function registerPepKey(issuer: string): Promise<{ kid: string; privateKeyPem: string }> {
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+async function registerPepKey(
+  issuer: string,
+  keyPair: Promise<{ publicKey: KeyObject; privateKey: KeyObject }>,
+): Promise<{ kid: string; privateKeyPem: string }> {
+  const { publicKey, privateKey } = await keyPair;
   const kid = `pep-${randomUUID()}`;
   const jwk = { ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
   const res = await fetch(new URL(`clients/${PEP_CLIENT.clientId}/keys`, issuer), {
@@ -68,7 +72,7 @@ async function listening<T>(what: string, flag: string, portNumber: number, star
 
 /**
  * `npm start`: on loopback, the gateway, a local Maskinporten and a local Altinn seeded with the cast
- * of contract §9. Keys live in memory only, so `portvakt serve` can never pick them up.
+ * of docs/sandbox.md. Keys live in memory only, so `portvakt serve` can never pick them up.
  */
 export async function runSandbox(args: string[]): Promise<Sandbox> {
   const { values } = parseArgs({
@@ -79,8 +83,15 @@ export async function runSandbox(args: string[]): Promise<Sandbox> {
       'altinn-port': { type: 'string', default: '8082' },
       ttl: { type: 'string', default: '5' },
       'allow-http-redirects': { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
     },
   });
+  const started = performance.now();
+  /** One progress line per stage, so a start is never silent; `--quiet` keeps stdout to the instructions. */
+  const say = (line: string) => {
+    if (!values.quiet)
+      process.stdout.write(`portvakt sandbox: ${line} (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
+  };
   const ports = {
     gateway: port(values.port, 'port'),
     maskinporten: port(values['maskinporten-port'], 'maskinporten-port'),
@@ -90,10 +101,17 @@ export async function runSandbox(args: string[]): Promise<Sandbox> {
 
   const records = new AltinnRecords();
   seedRecords(records);
-  const started: { close(): Promise<void> }[] = [];
+  const parts: { close(): Promise<void> }[] = [];
   const closeAll = async () => {
-    for (const part of started.reverse()) await part.close();
+    for (const part of parts.reverse()) await part.close();
   };
+  // Off the main thread and from the start: a 2048-bit RSA key takes up to a second on a busy machine.
+  const pepKeyPair = promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
+  pepKeyPair.catch(() => undefined); // awaited below
+  // The embedded database loads on its own thread while the local services start.
+  say('opening the embedded claims database');
+  const opening: Promise<ClaimsStore> = createClaimsStore();
+  opening.catch(() => undefined); // awaited below; a failure there is reported once
   try {
     const maskinporten: SandboxMaskinporten = await listening(
       'Maskinporten',
@@ -113,7 +131,8 @@ export async function runSandbox(args: string[]): Promise<Sandbox> {
           },
         }),
     );
-    started.push(maskinporten);
+    parts.push(maskinporten);
+    say(`Maskinporten listening on ${maskinporten.issuer}`);
     const altinn: SandboxAltinn = await listening('Altinn', 'altinn-port', ports.altinn, () =>
       startSandboxAltinn({
         port: ports.altinn,
@@ -122,8 +141,13 @@ export async function runSandbox(args: string[]): Promise<Sandbox> {
         allowHttpLoopbackRedirects: values['allow-http-redirects'],
       }),
     );
-    started.push(altinn);
-    const pep = await registerPepKey(maskinporten.issuer);
+    parts.push(altinn);
+    say(`Altinn listening on ${altinn.origin}`);
+    const pep = await registerPepKey(maskinporten.issuer, pepKeyPair);
+    say('gateway keys made and registered with Maskinporten');
+    const store = await opening;
+    parts.push(store);
+    say('claims database ready');
     const config = loadConfig({
       PORT: String(ports.gateway),
       MASKINPORTEN_ISSUER: maskinporten.issuer,
@@ -137,10 +161,11 @@ export async function runSandbox(args: string[]): Promise<Sandbox> {
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     });
     const gateway: RunningGateway = await listening('gateway', 'port', ports.gateway, () =>
-      startGateway(config, { host: '127.0.0.1', logger: createLogger(config.logLevel) }),
+      startGateway(config, { host: '127.0.0.1', logger: createLogger(config.logLevel), store }),
     );
-    started.push(gateway);
+    parts.push(gateway);
     await gateway.portvakt.loadKeys().catch(() => {});
+    say(`gateway listening on ${gateway.url}`);
     process.stdout.write(
       instructions(gateway.url, maskinporten.issuer, altinn.origin, config.portvakt.decisionCache.ttlSeconds),
     );
@@ -152,6 +177,7 @@ export async function runSandbox(args: string[]): Promise<Sandbox> {
     };
   } catch (err) {
     await closeAll();
+    await opening.then((store) => (parts.includes(store) ? undefined : store.close())).catch(() => undefined);
     throw err;
   }
 }

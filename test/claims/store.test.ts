@@ -283,19 +283,26 @@ describe.each(BACKENDS)('claims store on $name', (backend) => {
     await expect(store.ping()).resolves.toBeUndefined();
   });
 
-  it.skipIf(backend.skip)('migrates and seeds once when two stores start at once on a fresh database', async () => {
-    const fresh = await backend.open();
-    try {
-      // PostgreSQL: two pools, as two replicas would have; PGlite: one embedded database shared.
-      const options = fresh.url === undefined ? { sql: fresh.sql } : { databaseUrl: fresh.url };
-      const stores = await Promise.all([createClaimsStore(options), createClaimsStore(options)]);
-      const krav = await fresh.sql.query<{ n: unknown }>('SELECT count(*) AS n FROM krav');
-      expect(Number(krav[0]?.n)).toBe(DEMO_KRAV.length);
-      await Promise.all(stores.map((s) => s.close()));
-    } finally {
-      await fresh.dispose();
-    }
-  });
+  // Opens a third database and two stores: seconds on a busy machine, hence the generous deadline.
+  it.skipIf(backend.skip)(
+    'migrates and seeds once when two stores start at once on a fresh database',
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const fresh = await backend.open();
+      try {
+        // PostgreSQL: two pools, as two replicas would have; PGlite: one embedded database shared.
+        const options = fresh.url === undefined ? { sql: fresh.sql } : { databaseUrl: fresh.url };
+        const stores = await Promise.all([createClaimsStore(options), createClaimsStore(options)]);
+        const krav = await fresh.sql.query<{ n: unknown }>('SELECT count(*) AS n FROM krav');
+        expect(Number(krav[0]?.n)).toBe(DEMO_KRAV.length);
+        await Promise.all(stores.map((s) => s.close()));
+      } finally {
+        await fresh.dispose();
+      }
+    },
+  );
 
   it.skipIf(backend.skip)('refuses amounts the schema does not allow', async () => {
     await expect(

@@ -80,6 +80,11 @@ describe('portvakt serve (as a process)', () => {
       const [code] = await once(child, 'exit');
       expect(code).toBe(0);
       expect(output()).not.toContain(token.split('.')[2]);
+      // One progress line per start-up stage on stderr, beside the JSON log on stdout.
+      for (const line of ['opening the embedded claims database', 'claims database ready', 'signing keys loaded']) {
+        expect(output()).toContain(`portvakt serve: ${line}`);
+      }
+      expect(output()).toContain(`portvakt serve: listening on ${url}`);
     } finally {
       pdp.setMode('normal');
       child.kill('SIGKILL');

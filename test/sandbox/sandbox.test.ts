@@ -21,9 +21,11 @@ const REQUEST_SCOPES = 'altinn:authentication/systemuser.request.read altinn:aut
 
 let sandbox: SandboxProcess;
 
+// A process start (tsx compiling the sources, the embedded database loading) is seconds on a quiet machine
+// and can be ten times that on a busy one: wait for its banner, however long that takes within reason.
 beforeAll(async () => {
   sandbox = await startSandboxProcess(['--ttl', String(TTL_SECONDS)]);
-});
+}, 120_000);
 afterAll(async () => {
   await sandbox?.stop();
 });
@@ -81,6 +83,14 @@ describe('portvakt sandbox: the system-user story on loopback', () => {
     expect(sandbox.banner).toContain('TOKEN=$(npx portvakt token --org 310478717)');
     expect(sandbox.banner).toContain(`export PORTVAKT_SANDBOX_MASKINPORTEN=${sandbox.maskinportenUrl}`);
     expect(sandbox.banner).toContain(`${sandbox.altinnUrl}/authentication/api/v1/systemuser/${PIA}/`);
+  });
+
+  it('prints a progress line per start-up stage before the commands', () => {
+    const progress = sandbox.banner.split('\n').filter((line) => line.startsWith('portvakt sandbox: '));
+    for (const stage of [/starting/, /claims database ready/, /Maskinporten listening/, /Altinn listening/, /keys/]) {
+      expect(progress.some((line) => stage.test(line))).toBe(true);
+    }
+    expect(progress.at(-1)).toContain(`gateway listening on ${sandbox.gatewayUrl}`);
   });
 
   it('serves Maskinporten metadata whose issuer is the sandbox URL', async () => {
