@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './gateway/config.js';
 
@@ -97,6 +98,18 @@ async function main(argv: string[]) {
   }
 }
 
+/**
+ * The gateway's and the sandbox's packages are optional peers of the library: `npm install portvakt` alone does
+ * not bring them. Name them all rather than the first one missing.
+ */
+function missingPackageHint(err: unknown): string {
+  if ((err as { code?: unknown })?.code !== 'ERR_MODULE_NOT_FOUND') return '';
+  const { peerDependencies } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    peerDependencies: Record<string, string>;
+  };
+  return `\nThe gateway and the sandbox need packages the library does not install. Install them next to portvakt:\n  npm install ${Object.keys(peerDependencies).join(' ')}`;
+}
+
 main(process.argv.slice(2)).catch((err: unknown) => {
-  fail(`portvakt: ${err instanceof Error ? err.message : String(err)}`);
+  fail(`portvakt: ${err instanceof Error ? err.message : String(err)}${missingPackageHint(err)}`);
 });

@@ -209,7 +209,10 @@ describe.skipIf(skip)('the packed package, installed as a user installs it', () 
   it('runs `npx portvakt serve` for a gateway user: first naming what to install, then serving', async () => {
     const app = join(dir, 'app');
     const bin = join(app, 'node_modules', '.bin', 'portvakt');
-    const missing = await run(bin, ['serve'], { cwd: app }).then(
+    const { createTestIssuer, createTestPdp, testEnv } = await import('../../src/testing/index.js');
+    const [issuer, pdp] = await Promise.all([createTestIssuer(), createTestPdp()]);
+    const env = { ...process.env, ...testEnv(issuer, pdp), PORT: '0', LOG_LEVEL: 'info' };
+    const missing = await run(bin, ['serve'], { cwd: app, env }).then(
       () => undefined,
       (err: { code: number; stderr: string }) => err,
     );
@@ -221,13 +224,8 @@ describe.skipIf(skip)('the packed package, installed as a user installs it', () 
     const pinned = Object.keys(peerDependencies).map((name) => `${name}@${lock[`node_modules/${name}`].version}`);
     await npm(['install', '--ignore-scripts', ...pinned], app);
 
-    const { createTestIssuer, createTestPdp, testEnv } = await import('../../src/testing/index.js');
-    const [issuer, pdp] = await Promise.all([createTestIssuer(), createTestPdp()]);
     const { spawn } = await import('node:child_process');
-    const gateway = spawn(bin, ['serve'], {
-      cwd: app,
-      env: { ...process.env, ...testEnv(issuer, pdp), PORT: '0', LOG_LEVEL: 'info' },
-    });
+    const gateway = spawn(bin, ['serve'], { cwd: app, env });
     try {
       const port = await new Promise<number>((resolve, reject) => {
         let out = '';
