@@ -12,7 +12,17 @@ export interface PgliteSqlOptions {
   cacheDir?: string | undefined;
 }
 
-type Pending = { resolve(reply: WorkerReply): void; reject(err: Error): void };
+type Pending = { resolve(reply: WorkerReply): void; reject(err: Error): void; windowed: boolean };
+
+/**
+ * Statements outside a transaction posted to the worker and not yet answered, at most. The rest wait
+ * here, in order. Node delivers every reply already queued on the port in one go, each followed by the
+ * request handler it resumes; a deep queue in the worker would come back as one long burst that holds up
+ * the event loop (health checks included). A small window keeps each burst short and the worker busy.
+ * Statements inside a transaction and its `end` bypass it: the transaction holds the database, and the
+ * statements queued behind it wait for it to finish.
+ */
+const MAX_POSTED = 4;
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
 function toError(error: WorkerError): Error {
@@ -44,22 +54,30 @@ export async function createPgliteSql(options: PgliteSqlOptions = {}): Promise<S
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let gone: Error | undefined;
+  let posted = 0;
+  const held: (() => void)[] = [];
 
   const failAll = (err: Error) => {
     gone ??= err;
     for (const p of pending.values()) p.reject(err);
     pending.clear();
+    held.length = 0;
   };
   const ready = new Promise<void>((resolve, reject) => {
     pending.set(0, {
       resolve: (reply) => ('error' in reply ? reject(toError(reply.error)) : resolve()),
       reject,
+      windowed: false,
     });
   });
   worker.on('message', (reply: WorkerReply) => {
     const p = pending.get(reply.id);
     if (p === undefined) return;
     pending.delete(reply.id);
+    if (p.windowed) {
+      posted--;
+      held.shift()?.();
+    }
     // An idle database does not keep the process alive (as an in-process PGlite would not); a query does.
     if (pending.size === 0) worker.unref();
     if ('error' in reply && reply.id !== 0) p.reject(toError(reply.error));
@@ -71,10 +89,16 @@ export async function createPgliteSql(options: PgliteSqlOptions = {}): Promise<S
   const call = (request: WithoutId<WorkerRequest>): Promise<WorkerReply> => {
     if (gone) return Promise.reject(gone);
     const id = nextId++;
+    const windowed = request.op === 'begin' || (request.op === 'query' && request.tx === undefined);
     return new Promise((resolve, reject) => {
       if (pending.size === 0) worker.ref();
-      pending.set(id, { resolve, reject });
-      worker.postMessage({ ...request, id });
+      pending.set(id, { resolve, reject, windowed });
+      const post = () => {
+        if (windowed) posted++;
+        worker.postMessage({ ...request, id });
+      };
+      if (windowed && posted >= MAX_POSTED) held.push(post);
+      else post();
     });
   };
   const queryable = (tx?: number): SqlQueryable => ({

@@ -129,7 +129,7 @@ async function handle(db: PGlite, request: WorkerRequest): Promise<void> {
  * threads share the process's CPU time; under overload the database should queue, not the event loop
  * that answers health checks and the requests that need no database.
  */
-const NICENESS = 8;
+const NICENESS = 3;
 
 /**
  * On Linux a thread has its own nice value, set through its thread id (`/proc/thread-self`); elsewhere,
