@@ -130,15 +130,16 @@ export function createPortvakt(input: PortvaktOptions): Portvakt {
     refused,
   });
   const { decisions, shared } = createDecisions(options, logger);
-  const authorizeRequest = createPipeline({
+  const pipeline = createPipeline({
     callers,
     decisions,
     refused,
     audit: options.logger && ((entry: AuditEntry) => logger.info({ audit: entry }, 'authorization decision')),
   });
+  const authorizeRequest: AuthorizeRequest = async (request, operation) => pipeline(request, operation);
 
   return {
-    authorize: (operation) => createAuthorizeMiddleware(authorizeRequest, operation),
+    authorize: (operation) => createAuthorizeMiddleware(pipeline, operation),
     errorHandler: () => createErrorHandler(logger),
     authorizeRequest,
     loadKeys: () => keys.refresh(),

@@ -68,19 +68,23 @@ export function createCallers(options: CallersOptions) {
   const remembered = new LRUCache<string, Remembered>({ max });
   let generation = keys.generation;
 
-  async function fromToken(token: string): Promise<Caller> {
+  /** A remembered token's caller, re-checked against the clock; undefined when the token is not remembered. */
+  function rememberedCaller(token: string): Caller | undefined {
     if (keys.generation !== generation) {
       remembered.clear();
       generation = keys.generation;
     }
     const slot = slotOf(token);
     const entry = remembered.get(slot);
-    if (entry !== undefined && entry.token === token) {
-      const stale = checkTimes(entry, now());
-      if (stale === undefined) return entry.caller;
-      remembered.delete(slot);
-      throw refused(stale);
-    }
+    if (entry === undefined || entry.token !== token) return undefined;
+    const stale = checkTimes(entry, now());
+    if (stale === undefined) return entry.caller;
+    remembered.delete(slot);
+    throw refused(stale);
+  }
+
+  /** Verifies a token that is not remembered, and remembers its caller. */
+  async function verifiedCaller(token: string): Promise<Caller> {
     const claims = await verify(token);
     if (isPortvaktError(claims)) throw refused(claims);
     const caller = callerOf(claims);
@@ -89,20 +93,25 @@ export function createCallers(options: CallersOptions) {
     const exp = claims.exp as number;
     const ttl = (exp + CLOCK_TOLERANCE_SECONDS) * 1000 - now();
     if (keys.generation === generation && ttl > 0) {
-      remembered.set(slot, { token, caller, exp, nbf: claims.nbf, iat: claims.iat }, { ttl: Math.ceil(ttl) });
+      remembered.set(slotOf(token), { token, caller, exp, nbf: claims.nbf, iat: claims.iat }, { ttl: Math.ceil(ttl) });
     }
     return caller;
   }
 
-  /** The caller of one request. */
-  function callerFor(source: CallerSource): Promise<Caller> {
+  /**
+   * The caller of one request: at once (a remembered token, or claims verified upstream), or as a promise when
+   * the token must be verified. Refusals are thrown. One lookup of the remembered tokens either way.
+   */
+  function callerFor(source: CallerSource): Caller | Promise<Caller> {
     if (source.verifiedClaims !== undefined) {
       // The signature was checked upstream; issuer, audience and times are re-checked against our rules.
       const refusal = checkClaims(source.verifiedClaims, rules, now());
-      return refusal ? Promise.reject(refused(refusal)) : Promise.resolve(callerOf(source.verifiedClaims));
+      if (refusal) throw refused(refusal);
+      return callerOf(source.verifiedClaims);
     }
     const token = readBearer(source.authorization);
-    return typeof token === 'string' ? fromToken(token) : Promise.reject(refused(token));
+    if (typeof token !== 'string') throw refused(token);
+    return rememberedCaller(token) ?? verifiedCaller(token);
   }
 
   // `size`: tokens remembered now (for the benchmark's memory figures).
@@ -110,4 +119,4 @@ export function createCallers(options: CallersOptions) {
 }
 
 /** The token stage as the pipeline calls it. */
-export type Callers = ((source: CallerSource) => Promise<Caller>) & { readonly size: number };
+export type Callers = ((source: CallerSource) => Caller | Promise<Caller>) & { readonly size: number };

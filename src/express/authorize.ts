@@ -1,7 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import type { PortvaktContext } from '../context.js';
 import { checkAuthorizeOptions } from '../options.js';
-import type { AuthorizeRequest, Operation } from '../pipeline.js';
+import type { Operation, Pipeline } from '../pipeline.js';
 import type { TokenClaims } from '../token/verify.js';
 
 // Types only (nothing is added to Express at run time): `req.portvakt` exists where `authorize` ran and permitted.
@@ -51,26 +51,35 @@ function authorizationOf(req: Request): string | undefined {
  * The thin Express adapter (4 and 5): maps `req` to the pipeline's request shape, sets `req.portvakt` on the
  * request it is given, and only ever calls `next`.
  */
-export function createAuthorizeMiddleware(
-  authorizeRequest: AuthorizeRequest,
-  options: AuthorizeOptions,
-): RequestHandler {
+export function createAuthorizeMiddleware(pipeline: Pipeline, options: AuthorizeOptions): RequestHandler {
   checkAuthorizeOptions(options);
   const operation: Operation = { scope: options.scope, resource: options.resource, action: options.action };
   const partyOf = options.party ?? partyParam;
   const validate = options.validate;
   return (req, _res, next) => {
-    authorizeRequest(
-      {
-        authorization: authorizationOf(req),
-        verifiedClaims: verifiedClaimsOf(req),
-        party: partyOf(req),
-        validate: validate && (() => validate(req)),
-      },
-      operation,
-    ).then((context) => {
-      req.portvakt = context;
+    let result: PortvaktContext | Promise<PortvaktContext>;
+    try {
+      result = pipeline(
+        {
+          authorization: authorizationOf(req),
+          verifiedClaims: verifiedClaimsOf(req),
+          party: partyOf(req),
+          validate: validate && (() => validate(req)),
+        },
+        operation,
+      );
+    } catch (err) {
+      return next(err);
+    }
+    // Both caches answered: go on in this tick. Otherwise when the token or the PDP has answered.
+    if (result instanceof Promise) {
+      result.then((context) => {
+        req.portvakt = context;
+        next();
+      }, next);
+    } else {
+      req.portvakt = result;
       next();
-    }, next);
+    }
   };
 }

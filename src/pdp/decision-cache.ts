@@ -51,6 +51,8 @@ interface Entry {
 
 export interface DecisionCache {
   get(query: DecisionQuery): Promise<CachedDecision>;
+  /** Synchronously: a fresh decision this process holds, or undefined (then `get` asks further). */
+  fresh(query: DecisionQuery): Decision | undefined;
   /**
    * Forgets every decision of this process; lookups waiting on a PDP call get `pdp_unavailable`. The shared
    * level is not emptied (other replicas keep their own caches too), but this process stops reading it for
@@ -129,6 +131,14 @@ export function createDecisionCache(options: DecisionCacheOptions): DecisionCach
     if (typeof reason === 'object' && reason !== null) abandoned.add(reason);
   }
 
+  /** A plain get(): no status object and no promise; never an expired entry or a call in flight (allowStale is off). */
+  function fresh(query: DecisionQuery): Decision | undefined {
+    const entry = cache.get(keyOf(query));
+    if (entry === undefined) return undefined;
+    onLookup?.('hit');
+    return entry.decision;
+  }
+
   async function get(query: DecisionQuery): Promise<CachedDecision> {
     const key = keyOf(query);
     // One lookup: fetch() answers a fresh entry, joins a call in flight, or starts one; `status` says which.
@@ -153,6 +163,7 @@ export function createDecisionCache(options: DecisionCacheOptions): DecisionCach
 
   return {
     get,
+    fresh,
     clear: () => {
       if (shared) sharedReadsFrom = clock() + permitTtlMs;
       cache.clear();
