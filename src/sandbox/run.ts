@@ -196,6 +196,7 @@ Portvakt sandbox is up (Ctrl-C stops it)
   gateway       ${gatewayUrl}   (API reference: ${gatewayUrl}/docs)
   Maskinporten  ${issuer}   (SmartRegnskap client ${VENDOR.clientId})
   Altinn        ${altinnUrl}   (PDP, system users, approval page)
+  Console       ${altinnUrl}/console   (systems, system users, requests, clients, recent decisions)
   decision cache TTL ${ttl} s
 
 ${env}# SmartRegnskap asks Maskinporten for ${pia.name}'s system user (JWT grant), then reads its claims (200):
@@ -210,5 +211,7 @@ npx portvakt token --org ${pia.orgNo}
 # The accounting firm's agent system user reads its client ${client} (200):
 FIRM=$(npx portvakt token --org ${ACCOUNTING_FIRM.orgNo})
 curl -s ${status} -H "Authorization: Bearer $FIRM" ${base}/${client}/aapnekrav
+# A vendor's admin token for Maskinporten's self-service API (POST /clients, POST /clients/{id}/jwks):
+ADMIN=$(npx portvakt token --scope idporten:dcr.write)
 `;
 }

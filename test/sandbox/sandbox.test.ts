@@ -83,6 +83,8 @@ describe('portvakt sandbox: the system-user story on loopback', () => {
     expect(sandbox.banner).toContain('TOKEN=$(npx portvakt token --org 310478717)');
     expect(sandbox.banner).toContain(`export PORTVAKT_SANDBOX_MASKINPORTEN=${sandbox.maskinportenUrl}`);
     expect(sandbox.banner).toContain(`${sandbox.altinnUrl}/authentication/api/v1/systemuser/${PIA}/`);
+    expect(sandbox.banner).toContain(`${sandbox.altinnUrl}/console`);
+    expect(sandbox.banner).toContain('ADMIN=$(npx portvakt token --scope idporten:dcr.write)');
   });
 
   it('prints a progress line per start-up stage before the commands', () => {
