@@ -39,7 +39,8 @@ export interface CreateClaimsStoreOptions {
 }
 
 // Type aliases, not interfaces: only they satisfy the `Record<string, unknown>` row bound.
-type KravRow = {
+/** A claim as the store's statements return it (money in øre). */
+export type KravRow = {
   kravidentifikator: string;
   kravbeskrivelse: string;
   kravtype: string;
@@ -50,7 +51,8 @@ type KravRow = {
   gjenstaaende_beloep_oere: unknown;
 };
 
-type InnbetalingRow = {
+/** A payment as the store's statements return it (money in øre). */
+export type InnbetalingRow = {
   innbetalingsidentifikator: string;
   innbetalingsdato: string;
   beloep_oere: unknown;
@@ -81,7 +83,7 @@ export const SQL_INNBETALINGER_I_PERIODE = `SELECT ${INNBETALING_COLUMNS} FROM i
   WHERE party = $1 AND innbetalingsdato BETWEEN $2::date AND $3::date
   ORDER BY innbetalinger.innbetalingsdato, innbetalingsidentifikator`;
 
-function toKrav(row: KravRow): Krav {
+export function toKrav(row: KravRow): Krav {
   return {
     kravidentifikator: row.kravidentifikator,
     kravbeskrivelse: row.kravbeskrivelse,
@@ -94,7 +96,7 @@ function toKrav(row: KravRow): Krav {
   };
 }
 
-function toInnbetaling(row: InnbetalingRow): Innbetaling {
+export function toInnbetaling(row: InnbetalingRow): Innbetaling {
   return {
     innbetalingsidentifikator: row.innbetalingsidentifikator,
     innbetalingsdato: row.innbetalingsdato,
