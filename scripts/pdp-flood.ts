@@ -19,6 +19,7 @@ import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { orgNumbers } from '../bench/lib/shared.js';
 import type { ClaimsStore } from '../src/claims/store.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -93,19 +94,6 @@ async function startFloodingPdp(megabytes: number, declared: boolean) {
   };
 }
 
-/** Valid organization numbers (mod-11 check digit), deterministic. */
-function orgNumbers(count: number): string[] {
-  const weights = [3, 2, 7, 6, 5, 4, 3, 2];
-  const out: string[] = [];
-  for (let base = 80_000_000; out.length < count; base++) {
-    const digits = String(base).padStart(8, '0');
-    const sum = [...digits].reduce((s, d, i) => s + Number(d) * weights[i]!, 0);
-    const check = 11 - (sum % 11);
-    if (check === 10) continue;
-    out.push(`${digits}${check === 11 ? 0 : check}`);
-  }
-  return out;
-}
 
 /** A process's resident set and its peak so far, in bytes, from /proc (Linux). */
 function memoryOf(pid: number): { rss: number; peak: number } {
@@ -151,7 +139,7 @@ async function drive() {
   );
 
   // Distinct parties, so concurrent requests do not share one PDP call (errors are never cached either).
-  const parties = orgNumbers(10_000);
+  const parties = orgNumbers(10_000, 80_000_000);
   const token = `Bearer ${issuer.token({ expiresInSeconds: seconds + 600 })}`;
   let next = 0;
   let maxSampled = atStart.rss;

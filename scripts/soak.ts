@@ -13,6 +13,7 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { orgNumbers } from '../bench/lib/shared.js';
 import type { ClaimsStore } from '../src/claims/store.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -64,19 +65,6 @@ function memoryStore(): ClaimsStore {
   };
 }
 
-/** Valid organization numbers (mod-11 check digit), deterministic. */
-function orgNumbers(count: number): string[] {
-  const weights = [3, 2, 7, 6, 5, 4, 3, 2];
-  const out: string[] = [];
-  for (let base = 80_000_000; out.length < count; base++) {
-    const digits = String(base).padStart(8, '0');
-    const sum = [...digits].reduce((s, d, i) => s + Number(d) * weights[i]!, 0);
-    const check = 11 - (sum % 11);
-    if (check === 10) continue;
-    out.push(`${digits}${check === 11 ? 0 : check}`);
-  }
-  return out;
-}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -94,8 +82,8 @@ async function drive() {
 
   const issuer = await createTestIssuer();
   const pdp = await createTestPdp();
-  const parties = orgNumbers(PARTIES_PER_USER);
-  const users = orgNumbers(PARTIES_PER_USER + USERS).slice(PARTIES_PER_USER);
+  const parties = orgNumbers(PARTIES_PER_USER, 80_000_000);
+  const users = orgNumbers(PARTIES_PER_USER + USERS, 80_000_000).slice(PARTIES_PER_USER);
   console.log(`signing ${USERS} tokens and recording ${USERS * PARTIES_PER_USER} grants…`);
   const tokens = users.map((org) => `Bearer ${issuer.token({ org, expiresInSeconds: seconds + 600 })}`);
   for (const org of users) for (const party of parties) pdp.permit(systemUserIdFor(org), resource, party);

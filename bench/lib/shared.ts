@@ -1,3 +1,4 @@
+import { isValidOrgNo } from '../../src/party/orgno.js';
 /** What the bench process and the scenario servers agree on. */
 
 /** The operation every library scenario protects, as the README's example does. */
@@ -16,17 +17,14 @@ export const thingsBody = (party: string) => ({ partIdentifikator: party, things
 export type ToServer = { id: number; type: string; payload?: unknown };
 export type FromServer = { type: 'ready'; port: number } | { id: number; result?: unknown; error?: string };
 
-const WEIGHTS = [3, 2, 7, 6, 5, 4, 3, 2];
-
-/** `count` distinct valid Norwegian organization numbers (mod-11 check digit), from `start` upwards. */
+/** `count` distinct valid Norwegian organization numbers (mod-11 check digit), from the 8-digit `start` upwards. */
 export function orgNumbers(count: number, start = 900_000_00): string[] {
   const out: string[] = [];
   for (let base = start; out.length < count; base++) {
-    const digits = String(base).padStart(8, '0');
-    const sum = WEIGHTS.reduce((acc, w, i) => acc + w * Number(digits[i]), 0);
-    const rest = 11 - (sum % 11);
-    if (rest === 10) continue;
-    out.push(`${digits}${rest === 11 ? 0 : rest}`);
+    const stem = String(base).padStart(8, '0');
+    for (let digit = 0; digit <= 9; digit++) {
+      if (isValidOrgNo(`${stem}${digit}`)) out.push(`${stem}${digit}`);
+    }
   }
   return out;
 }
