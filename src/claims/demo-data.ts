@@ -2,7 +2,7 @@ import { CLAIMS_LOCK_KEY } from './migrations.js';
 import type { Sql } from './sql.js';
 
 /**
- * Demo claims for the sandbox story (contract §8 and §9), on fixed 2026 dates around 23 November
+ * Demo claims for the sandbox story (docs/sandbox.md), on fixed 2026 dates around 23 November
  * 2026: a `kravforfall` before today is forfalt (overdue). Due dates follow the Norwegian calendar
  * (merverdiavgift the 10th, arbeidsgiveravgift and forskuddstrekk the 15th, forskuddsskatt for
  * companies 15 February and 15 April, moved to the next weekday), amounts are integer øre.

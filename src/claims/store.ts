@@ -30,7 +30,7 @@ export interface CreateClaimsStoreOptions {
   databaseUrl?: string | undefined;
   /** An open database to use instead of `databaseUrl`; the caller keeps ownership. */
   sql?: Sql | undefined;
-  /** Insert the demo claims (contract §8) when both tables are empty. Default true. */
+  /** Insert the demo claims (the sandbox story) when both tables are empty. Default true. */
   seedDemoData?: boolean | undefined;
   /** Today's date, YYYY-MM-DD, for forfalt and stipulated interest. Default: the current date in Europe/Oslo. */
   today?: (() => string) | undefined;

@@ -1,5 +1,5 @@
 /**
- * The bodies of Krav og betalinger (contract §8; `openapi.yaml` holds the same shapes). Field names
+ * The bodies of Krav og betalinger (`openapi.yaml` holds the same shapes). Field names
  * are Skatteetaten's. Amounts are NOK rounded to øre, dates YYYY-MM-DD.
  */
 

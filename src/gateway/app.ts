@@ -112,7 +112,7 @@ function mountOperation(app: Express, operation: SpecOperation, options: Gateway
   const route = app.route(operation.expressPath);
   const method = operation.method as RouteMethod;
   const party = (req: Request) => req.params[operation.partyParam] as string | undefined;
-  // Parameters are checked from the spec after the token and party, before the PDP (contract §3 step 5).
+  // Parameters are checked from the spec after the token and party, before the PDP (docs/design.md, the pipeline).
   const queryValid = createQueryValidator(operation.queryParameters);
   const checkQuery = queryValid && ((req: Request) => queryValid(req.query as Record<string, unknown>));
   const common = { scope: operation.scope, resource: operation.resource, action: operation.action, party };
