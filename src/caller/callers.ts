@@ -12,7 +12,7 @@ import {
 } from '../token/verify.js';
 import { type Caller, callerOf } from './caller.js';
 
-/** Default bound on remembered tokens: about 25 MB at Maskinporten's token size (docs/performance.md). */
+/** Default bound on remembered tokens: about 21 MB at Maskinporten's token size (docs/performance.md). */
 export const REMEMBERED_TOKENS_MAX = 10_000;
 
 /** Where the pipeline finds the caller: the Authorization header, or claims an earlier middleware verified. */

@@ -1,5 +1,4 @@
 import type { ErrorRequestHandler } from 'express';
-
 import type { Logger } from '../observe.js';
 import { httpProblem, ProblemError, writeProblem } from '../problem.js';
 
