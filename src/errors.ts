@@ -27,6 +27,9 @@ export const TOKEN_REJECTION_CODES = (Object.keys(ERROR_CODES) as ErrorCode[]).f
 /** Seconds a client should wait before retrying after a 503 from an upstream outage. */
 export const RETRY_AFTER_SECONDS = 5;
 
+/** The headers of a refusal caused by an outage the client may retry after (frozen: every such refusal shares it). */
+export const RETRY_LATER: Record<string, string> = Object.freeze({ 'Retry-After': String(RETRY_AFTER_SECONDS) });
+
 export class PortvaktError extends ProblemError<ErrorCode> {
   constructor(code: ErrorCode, detail: string, options: ProblemOptions = {}) {
     super(code, ERROR_CODES[code], detail, options);
@@ -57,7 +60,7 @@ export const tokenInvalid = (detail: string, cause?: unknown) =>
 export const jwksUnavailable = (cause?: unknown) =>
   new PortvaktError('jwks_unavailable', "The issuer's signing keys could not be obtained; try again shortly.", {
     cause,
-    headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
+    headers: RETRY_LATER,
   });
 
 export const insufficientScope = (scope: string) =>
@@ -88,4 +91,4 @@ export const periodInvalid = (detail: string) => new PortvaktError('period_inval
 export const accessDenied = (detail: string) => new PortvaktError('access_denied', detail);
 
 export const pdpUnavailable = (detail: string, cause?: unknown) =>
-  new PortvaktError('pdp_unavailable', detail, { cause, headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } });
+  new PortvaktError('pdp_unavailable', detail, { cause, headers: RETRY_LATER });

@@ -1,4 +1,5 @@
-import { gatewayProblem, RETRY_LATER } from '../gateway/errors.js';
+import { RETRY_LATER } from '../errors.js';
+import { gatewayProblem } from '../gateway/errors.js';
 
 /** The claims database could not answer: a 503 the client may retry, never a 500. */
 export const claimsUnavailable = (cause?: unknown) =>

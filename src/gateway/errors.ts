@@ -1,4 +1,3 @@
-import { RETRY_AFTER_SECONDS } from '../errors.js';
 import { type ProblemType, problemMaker } from '../problem.js';
 
 /** The gateway's own refusals, beside the library's codes and the HTTP problems every error handler writes. */
@@ -10,6 +9,3 @@ export const GATEWAY_PROBLEMS = {
 } as const satisfies Record<string, ProblemType>;
 
 export const gatewayProblem = problemMaker(GATEWAY_PROBLEMS);
-
-/** The headers of a refusal caused by an outage the client may retry after. */
-export const RETRY_LATER = { 'Retry-After': String(RETRY_AFTER_SECONDS) };

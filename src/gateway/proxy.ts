@@ -4,9 +4,10 @@ import { isIP } from 'node:net';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Request, RequestHandler } from 'express';
+import { RETRY_LATER } from '../errors.js';
 import { ProblemError } from '../problem.js';
 import { MAX_BODY_BYTES, payloadTooLarge, requestBodyStalled } from './body-limit.js';
-import { gatewayProblem, RETRY_LATER } from './errors.js';
+import { gatewayProblem } from './errors.js';
 import { HOP_BY_HOP, NEVER_FROM_UPSTREAM } from './headers.js';
 
 /** Default deadline for the upstream's response headers, from the start of the request, in milliseconds. */

@@ -48,8 +48,8 @@ const EMPTY: Loaded = { select: createLocalJWKSet({ keys: [] }), byKid: new Map(
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Key selection (`kty`, `kid`, `alg`, `use`, `key_ops`) and import are jose's (`createLocalJWKSet`); jose
- * also refuses RSA moduli under 2048 bits when it verifies. Members that are not objects are dropped
+ * Key selection (`kty`, `kid`, `alg`, `use`, `key_ops`) and import are jose's (`createLocalJWKSet`); the
+ * modulus is checked when a key is selected (`select` below). Members that are not objects are dropped
  * here so that one broken entry cannot take the others down with it.
  */
 function load(body: unknown): Loaded {
