@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
+import { type ParserOptions, PGlite } from '@electric-sql/pglite';
 import { DEMO_INNBETALINGER, DEMO_KRAV, seedDemoData } from './demo-data.js';
 import { MIGRATIONS, migrate } from './migrations.js';
 import type { Sql, SqlQueryable, SqlRow, SqlValue } from './sql.js';
@@ -67,6 +67,8 @@ export interface OpenImageOptions {
   image: EmbeddedImage;
   /** Where images are kept. Default: `defaultCacheDir()`. */
   cacheDir?: string | undefined;
+  /** PGlite's type parsers to use beside its own. */
+  parsers?: ParserOptions | undefined;
 }
 
 /**
@@ -78,11 +80,14 @@ export async function openImage(options: OpenImageOptions): Promise<PGlite> {
   const dir = options.cacheDir ?? (await defaultCacheDir());
   const file = imageFile(dir, options.image);
   if (existsSync(file)) {
-    const db = new PGlite({ loadDataDir: await openAsBlob(file) });
+    const db = new PGlite({ loadDataDir: await openAsBlob(file), parsers: options.parsers });
     await db.waitReady;
     return db;
   }
-  const db = options.image === 'empty' ? new PGlite() : await openImage({ ...options, image: 'empty' });
+  const db =
+    options.image === 'empty'
+      ? new PGlite({ parsers: options.parsers })
+      : await openImage({ ...options, image: 'empty' });
   await db.waitReady;
   if (options.image === 'demo-claims') {
     const sql = pgliteAsSql(db);

@@ -14,9 +14,33 @@ export interface WorkerError {
   fields: Record<string, unknown>;
 }
 
+/**
+ * A statement's rows as they cross threads: one array of values per row, and the JSON columns (listed by
+ * index) still as their text. Cloning nested objects between threads cost more than the statement itself
+ * (`npm run bench`); the gateway's thread parses the JSON, as the `pg` driver does.
+ */
+export interface WorkerRows {
+  columns: string[];
+  jsonColumns: number[];
+  values: unknown[][];
+}
+
+/** The rows of a `WorkerRows` as the store reads them: objects by column name, JSON parsed. */
+export function rowsOf<Row extends SqlRow>({ columns, jsonColumns, values }: WorkerRows): Row[] {
+  return values.map((row) => {
+    const out: SqlRow = {};
+    for (let i = 0; i < columns.length; i++) out[columns[i]!] = row[i];
+    for (const i of jsonColumns) {
+      const text = row[i];
+      if (typeof text === 'string') out[columns[i]!] = JSON.parse(text);
+    }
+    return out as Row;
+  });
+}
+
 /** Replies; `id` 0 is the start-up report (the image is loaded, or why not). */
 export type WorkerReply =
-  | { id: number; rows: SqlRow[] }
+  | { id: number; rows: WorkerRows }
   | { id: number; tx: number }
   | { id: number; ready: true }
   | { id: number }

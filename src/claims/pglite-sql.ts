@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { EmbeddedImage } from './embedded-image.js';
-import type { WorkerError, WorkerReply, WorkerRequest } from './pglite-protocol.js';
+import { rowsOf, type WorkerError, type WorkerReply, type WorkerRequest, type WorkerRows } from './pglite-protocol.js';
 import type { Sql, SqlQueryable, SqlRow, SqlValue } from './sql.js';
 
 export interface PgliteSqlOptions {
@@ -104,7 +104,7 @@ export async function createPgliteSql(options: PgliteSqlOptions = {}): Promise<S
   const queryable = (tx?: number): SqlQueryable => ({
     async query<Row extends SqlRow = SqlRow>(text: string, params: readonly SqlValue[] = []) {
       const reply = await call({ op: 'query', text, params: [...params], tx });
-      return (reply as { rows: Row[] }).rows;
+      return rowsOf<Row>((reply as { rows: WorkerRows }).rows);
     },
   });
 

@@ -6,10 +6,10 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { PGlite, Transaction } from '@electric-sql/pglite';
+import { type PGlite, type QueryOptions, type Results, type Transaction, types } from '@electric-sql/pglite';
 import { type EmbeddedImage, openImage } from './embedded-image.js';
-import type { WorkerReply, WorkerRequest } from './pglite-protocol.js';
-import type { SqlRow, SqlValue } from './sql.js';
+import type { WorkerReply, WorkerRequest, WorkerRows } from './pglite-protocol.js';
+import type { SqlValue } from './sql.js';
 
 if (parentPort === null) throw new Error('pglite-worker must run in a worker thread');
 const port = parentPort;
@@ -28,6 +28,21 @@ const failure = (err: unknown) => {
 interface OpenTransaction {
   tx: Transaction;
   end(commit: boolean): Promise<void>;
+}
+
+const JSON_TYPES = new Set<number>([types.JSON, types.JSONB]);
+const keepText = (text: string) => text;
+/** JSON stays text here (set once on the database: passed per statement, PGlite copies its whole parser table). */
+const JSON_AS_TEXT = { [types.JSON]: keepText, [types.JSONB]: keepText };
+const AS_ARRAYS: QueryOptions = { rowMode: 'array' };
+
+function sent(result: Results | undefined): WorkerRows {
+  const fields = result?.fields ?? [];
+  return {
+    columns: fields.map((f) => f.name),
+    jsonColumns: fields.flatMap((f, i) => (JSON_TYPES.has(f.dataTypeID) ? [i] : [])),
+    values: (result?.rows ?? []) as unknown[][],
+  };
 }
 
 let nextTx = 1;
@@ -55,7 +70,7 @@ function literal(value: SqlValue): string {
 function createStatementCache(db: PGlite) {
   const names = new Map<string, string | null>();
   return {
-    async run(text: string, params: SqlValue[]): Promise<SqlRow[]> {
+    async run(text: string, params: SqlValue[]): Promise<WorkerRows> {
       let name = names.get(text);
       if (name === undefined && params.length > 0 && names.size < MAX_PREPARED) {
         name = `portvakt_${names.size + 1}`;
@@ -66,9 +81,9 @@ function createStatementCache(db: PGlite) {
         if (!ok) name = null;
         names.set(text, name);
       }
-      if (!name) return (await db.query<SqlRow>(text, params)).rows;
-      const [result] = await db.exec(`EXECUTE ${name}(${params.map(literal).join(', ')})`);
-      return (result?.rows ?? []) as SqlRow[];
+      if (!name) return sent(await db.query(text, params, AS_ARRAYS));
+      const [result] = await db.exec(`EXECUTE ${name}(${params.map(literal).join(', ')})`, AS_ARRAYS);
+      return sent(result);
     },
   };
 }
@@ -83,7 +98,7 @@ async function handle(db: PGlite, request: WorkerRequest): Promise<void> {
         if (request.tx === undefined) return reply({ id, rows: await statements.run(request.text, request.params) });
         const tx = transactions.get(request.tx)?.tx;
         if (tx === undefined) throw new Error('transaction already finished');
-        return reply({ id, rows: (await tx.query<SqlRow>(request.text, request.params)).rows });
+        return reply({ id, rows: sent(await tx.query(request.text, request.params, AS_ARRAYS)) });
       }
       case 'begin': {
         const txId = nextTx++;
@@ -146,7 +161,7 @@ function lowerThisThreadsPriority(): void {
 
 try {
   lowerThisThreadsPriority();
-  const db = await openImage({ image, cacheDir });
+  const db = await openImage({ image, cacheDir, parsers: JSON_AS_TEXT });
   statements = createStatementCache(db);
   port.on('message', (request: WorkerRequest) => void handle(db, request));
   reply({ id: 0, ready: true });

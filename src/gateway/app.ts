@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express, type Request } from 'express';
-import { pinoHttp } from 'pino-http';
 import { claimsUnavailable, isClaimsOutage } from '../claims/errors.js';
 import type { ClaimsStore } from '../claims/store.js';
 import type { AppLogger } from '../log.js';
@@ -15,6 +14,7 @@ import { createGatewayMetrics, type GatewayMetrics, UNMATCHED_ROUTE } from './me
 import type { LoadedSpec, SpecOperation } from './openapi.js';
 import { createProxyHandler } from './proxy.js';
 import { createQueryValidator } from './query-validator.js';
+import { requestLog } from './request-log.js';
 
 export interface GatewayAppOptions {
   portvakt: Portvakt;
@@ -166,17 +166,7 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
     res.setHeader('X-Request-Id', id);
     next();
   });
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (_req, res) => res.getHeader('x-request-id') as string,
-      // Only what operations need: never headers wholesale (they carry the token).
-      serializers: {
-        req: (req) => ({ id: req.id, method: req.method, url: req.url?.split('?')[0] }),
-        res: (res) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
+  app.use(requestLog(logger));
   app.use(securityHeaders);
   app.use(refuseMalformedMessages);
   app.use(createBodyLimit(options.maxBodyBytes ?? MAX_BODY_BYTES));

@@ -131,6 +131,26 @@ describe('the HTTP surface', () => {
       }),
     );
   });
+
+  it('writes one line per request: its id, method, path without the query, status and time', async () => {
+    await world()
+      .get(`${API}/${RORVANN}/krav?fraOgMed=2026-01-01&tilOgMed=2026-12-31`, world().issuer.token())
+      .set('X-Request-Id', 'trace-krav-1');
+    await world().get('/nothing/here?secret=x');
+    const requests = world()
+      .logs.lines.map((l) => JSON.parse(l))
+      .filter((l) => l.req);
+    const krav = requests.find((l) => l.req.id === 'trace-krav-1');
+    expect(krav).toMatchObject({
+      msg: 'request completed',
+      level: 30,
+      req: { method: 'GET', url: `${API}/${RORVANN}/krav` },
+      res: { statusCode: 200 },
+      responseTime: expect.any(Number),
+    });
+    expect(requests.at(-1)).toMatchObject({ req: { url: '/nothing/here' }, res: { statusCode: 404 } });
+    expect(world().logs.lines.join('')).not.toContain('secret=x');
+  });
 });
 
 describe('readiness', () => {
