@@ -3,7 +3,7 @@
  * Figures on a shared machine are noisy, so every target is a ratio between scenarios of the same run, and:
  * - the servers run tsc's output with plain `node` (as `dist` runs), not through tsx;
  * - autocannon (this process) and the server under test are pinned to a core each (Linux `taskset`);
- * - bare, auth0 and portvakt-hot are measured side by side in one-second slices taken in turn;
+ * - bare, auth0, portvakt-hot and portvakt-cold-tokens are measured side by side in slices taken in turn;
  * - each scenario keeps the best of BENCH_ROUNDS rounds.
  *
  * Environment (all optional): BENCH_SECONDS (5), BENCH_WARMUP_SECONDS (5), BENCH_CONNECTIONS (50),
@@ -344,9 +344,11 @@ const scenarios: Scenario[] = [
     measure: { path: THINGS_PATH, token: hotToken },
   },
   {
-    // Every measured request carries a token the server has never seen (warm-up used other tokens).
+    // Every measured request carries a token the server has never seen (warm-up used other tokens). Side by
+    // side with auth0, its baseline: the tokens are split into one share per slice.
     name: 'portvakt-cold-tokens',
     file: 'portvakt-cold-tokens.ts',
+    sideBySide: 'hot-path',
     warm: { sequence: warmTokens.map((t) => ({ path: THINGS_PATH, authorization: `Bearer ${t}` })), once: false },
     measure: { sequence: coldTokens.map((t) => ({ path: THINGS_PATH, authorization: `Bearer ${t}` })), once: true },
   },
@@ -440,9 +442,17 @@ async function runScenario(scenario: Scenario): Promise<{ result: Measured; extr
   }
 }
 
+/** A one-pass plan's share for one slice (each request still sent once in all); a timed plan as it is. */
+function sliceOf(plan: Plan, slice: number): Plan {
+  if (!('sequence' in plan) || !plan.once) return plan;
+  const slices = Math.max(1, settings.seconds);
+  const size = Math.ceil(plan.sequence.length / slices);
+  return { ...plan, sequence: plan.sequence.slice(slice * size, (slice + 1) * size) };
+}
+
 /**
- * Scenarios compared by ratio (bare, auth0, portvakt-hot) run side by side: all servers up, then one-second
- * slices taken in turn, so a slow spell of the machine (a noisy neighbour, a frequency change) falls on all
+ * Scenarios compared by ratio (bare, auth0, portvakt-hot, portvakt-cold-tokens) run side by side: all servers
+ * up, then slices taken in turn, so a slow spell of the machine (a noisy neighbour, a frequency change) falls on all
  * of them rather than on whichever ran then. Each scenario gets `seconds` in all.
  */
 async function runInterleaved(group: Scenario[]): Promise<Record<string, { result: Measured; extra: object }>> {
@@ -468,7 +478,7 @@ async function runInterleaved(group: Scenario[]): Promise<Record<string, { resul
     for (let slice = 0; slice < Math.max(1, settings.seconds); slice++) {
       for (let k = 0; k < group.length; k++) {
         const i = (slice + k) % group.length; // each slice starts with the next scenario
-        samples[i]!.push(await sampleOf(servers[i]!, group[i]!.measure, 1));
+        samples[i]!.push(await sampleOf(servers[i]!, sliceOf(group[i]!.measure, slice), 1));
         await new Promise((resolve) => setTimeout(resolve, 100)); // the cut-off requests land
       }
     }

@@ -108,12 +108,15 @@ describe('createCallers', () => {
     return { callers, callerOf, verified, keys, refusals };
   }
 
-  it('verifies a token once and answers later uses from memory, as one frozen caller', async () => {
-    const { callerOf, verified } = await setup(10);
+  it('remembers a token at its second use and answers later uses from memory, as one frozen caller', async () => {
+    const { callers, callerOf, verified } = await setup(10);
     const token = issuer!.token();
+    await callerOf(token);
+    expect(callers.size).toBe(0); // a token used once is not kept
     const first = await callerOf(token);
     expect(await callerOf(token)).toBe(first);
-    expect(verified).toHaveLength(1);
+    expect(await callerOf(token)).toBe(first);
+    expect(verified).toHaveLength(2);
     expect(Object.isFrozen(first)).toBe(true);
     expect(Object.isFrozen(first.scopes)).toBe(true);
     expect(first.systemUser && Object.isFrozen(first.systemUser)).toBe(true);
@@ -123,21 +126,23 @@ describe('createCallers', () => {
     const { callerOf, verified, keys } = await setup(10);
     const token = issuer!.token();
     await callerOf(token);
+    await callerOf(token);
     await keys.refresh(); // the same keys (the periodic refresh)
     issuer!.rotateKeys({ keepOld: true }); // the next key announced ahead of use
     await keys.refresh();
     await callerOf(token);
-    expect(verified).toHaveLength(1);
+    expect(verified).toHaveLength(2);
 
     issuer!.rotateKeys({ keepOld: false });
     await keys.refresh();
     await expect(callerOf(token)).rejects.toMatchObject({ code: 'token_invalid' });
-    expect(verified).toHaveLength(2);
+    expect(verified).toHaveLength(3);
   });
 
   it('never answers a token with the caller of another that ends alike', async () => {
     const { callerOf, verified } = await setup(10);
     const token = issuer!.token();
+    await callerOf(token);
     await callerOf(token);
     // Same signature, so the same last characters; another payload, so another token.
     const [header, payload, signature] = token.split('.') as [string, string, string];
@@ -145,7 +150,7 @@ describe('createCallers', () => {
     const altered = Buffer.from(JSON.stringify({ ...claims, scope: 'skatteetaten:kravogbetalinger.admin' }));
     const lookalike = `${header}.${altered.toString('base64url')}.${signature}`;
     await expect(callerOf(lookalike)).rejects.toMatchObject({ code: 'token_invalid' });
-    expect(verified).toEqual([token, lookalike]);
+    expect(verified).toEqual([token, token, lookalike]);
     expect((await callerOf(token)).scopes).toEqual(claims.scope.split(' '));
   });
 
@@ -161,7 +166,11 @@ describe('createCallers', () => {
 
   it('stays within its bound', async () => {
     const { callers, callerOf } = await setup(3);
-    for (let i = 0; i < 10; i++) await callerOf(issuer!.token());
+    for (let i = 0; i < 10; i++) {
+      const token = issuer!.token();
+      await callerOf(token);
+      await callerOf(token);
+    }
     expect(callers.size).toBe(3);
   });
 });
