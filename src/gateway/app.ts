@@ -87,13 +87,10 @@ type RouteMethod = 'get' | 'put' | 'post' | 'delete' | 'options' | 'head' | 'pat
 function outageMappedStore(store: ClaimsStore): ClaimsStore {
   const mapped =
     <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      try {
-        return await call(...args);
-      } catch (err) {
+    (...args: A): Promise<R> =>
+      call(...args).catch((err: unknown) => {
         throw !(err instanceof ProblemError) && isClaimsOutage(err) ? claimsUnavailable(err) : err;
-      }
-    };
+      });
   return {
     aapneKrav: mapped((party) => store.aapneKrav(party)),
     krav: mapped((party, periode) => store.krav(party, periode)),

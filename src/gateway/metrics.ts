@@ -122,17 +122,12 @@ export function createGatewayMetrics(): GatewayMetrics {
 
   const middleware: RequestHandler = (req, res, next) => {
     const stop = duration.startTimer();
-    // `close` also fires when the client goes away before the answer is complete; count it once.
-    let counted = false;
-    const count = () => {
-      if (counted) return;
-      counted = true;
+    // `close` follows `finish` on every response, and comes alone when the client went away first.
+    res.once('close', () => {
       const labels = { method: req.method, route: routeOf(req, res), status: String(res.statusCode) };
       requests.inc(labels);
       stop(labels);
-    };
-    res.once('finish', count);
-    res.once('close', count);
+    });
     next();
   };
 
