@@ -442,10 +442,9 @@ async function runScenario(scenario: Scenario): Promise<{ result: Measured; extr
   }
 }
 
-/** A one-pass plan's share for one slice (each request still sent once in all); a timed plan as it is. */
-function sliceOf(plan: Plan, slice: number): Plan {
+/** A one-pass plan's share of one slice in `slices` (each request still sent once in all); a timed plan as it is. */
+function sliceOf(plan: Plan, slice: number, slices: number): Plan {
   if (!('sequence' in plan) || !plan.once) return plan;
-  const slices = Math.max(1, settings.seconds);
   const size = Math.ceil(plan.sequence.length / slices);
   return { ...plan, sequence: plan.sequence.slice(slice * size, (slice + 1) * size) };
 }
@@ -475,10 +474,11 @@ async function runInterleaved(group: Scenario[]): Promise<Record<string, { resul
     }
     await settle();
     const samples: Sample[][] = group.map(() => []);
-    for (let slice = 0; slice < Math.max(1, settings.seconds); slice++) {
+    const slices = Math.max(1, settings.seconds);
+    for (let slice = 0; slice < slices; slice++) {
       for (let k = 0; k < group.length; k++) {
         const i = (slice + k) % group.length; // each slice starts with the next scenario
-        samples[i]!.push(await sampleOf(servers[i]!, sliceOf(group[i]!.measure, slice), 1));
+        samples[i]!.push(await sampleOf(servers[i]!, sliceOf(group[i]!.measure, slice, slices), 1));
         await new Promise((resolve) => setTimeout(resolve, 100)); // the cut-off requests land
       }
     }
