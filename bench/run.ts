@@ -13,12 +13,13 @@
  * BENCH_DATABASE_URL (PostgreSQL for the data-path scenarios; default TEST_DATABASE_URL; unset: they are skipped).
  *
  * The data path (`/aapnekrav`) is measured side by side too: an anchor (Express + pg, the best query, no
- * authorization), the gateway on PostgreSQL, and the gateway on the embedded store. Their servers are not
- * pinned: PostgreSQL's processes use both cores, and so may the embedded database's thread.
+ * authorization), the gateway on PostgreSQL, and the gateway on the embedded store. Only their event loop is
+ * pinned to the server's core; a local PostgreSQL goes to the load generator's core, and the embedded
+ * database's thread may use either, as a database does not share the gateway's core in production.
  */
 import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,9 +90,12 @@ copyFileSync(path.join(root, 'openapi.yaml'), path.join(build, 'openapi.yaml'));
  */
 const cores = os.availableParallelism();
 const pinning = settings.pin && cores >= 2 && pin(process.pid, 0);
-function pin(pid: number, core: number): boolean {
+/** Pins a process (all its threads), or with `threads: 'main'` only its main thread (tid = pid), to a core or a list. */
+function pin(pid: number, cores: number | string, threads: 'all' | 'main' = 'all'): boolean {
   try {
-    execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
+    execFileSync('taskset', [...(threads === 'all' ? ['-a'] : []), '-p', '-c', String(cores), String(pid)], {
+      stdio: 'ignore',
+    });
     return true;
   } catch {
     return false;
@@ -102,11 +106,31 @@ function pin(pid: number, core: number): boolean {
 
 const BENCH_SCHEMA = 'portvakt_bench';
 let benchDatabaseUrl: string | undefined;
+let pinnedPostmaster: number | undefined;
+
+/**
+ * A PostgreSQL on this machine goes to core 0 with the load generator, as a production database runs on
+ * other hardware than the gateway: its backends sharing the server's core cost the server's own code 40 %
+ * more CPU per request (caches), anchor and gateway alike. New backends inherit the postmaster's affinity.
+ * Returns the postmaster's pid, to be given back both cores at the end; undefined when it is not ours to pin.
+ */
+function pinPostgresAway(result: { rows: { pid: number }[] }): number | undefined {
+  try {
+    const backend = result.rows[0]!.pid;
+    const stat = readFileSync(`/proc/${backend}/stat`, 'utf8');
+    if (!readFileSync(`/proc/${backend}/cmdline`, 'utf8').startsWith('postgres')) return undefined;
+    const postmaster = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return pin(postmaster, 0, 'main') ? postmaster : undefined;
+  } catch {
+    return undefined; // a remote database, or another user's
+  }
+}
 if (settings.databaseUrl) {
   const admin = new pg.Client({ connectionString: settings.databaseUrl });
   await admin.connect();
   await admin.query(`DROP SCHEMA IF EXISTS ${BENCH_SCHEMA} CASCADE`);
   await admin.query(`CREATE SCHEMA ${BENCH_SCHEMA}`);
+  if (pinning) pinnedPostmaster = pinPostgresAway(await admin.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'));
   await admin.end();
   const url = new URL(settings.databaseUrl);
   url.searchParams.set('options', `-c search_path=${BENCH_SCHEMA}`);
@@ -265,7 +289,7 @@ async function startServer(
   name: string,
   file: string,
   extraEnv: Record<string, string> = {},
-  pinned = true,
+  pinned: 'all' | 'main' = 'all',
 ): Promise<Server> {
   const execArgv = ['--expose-gc'];
   if (settings.profile === name) {
@@ -278,7 +302,7 @@ async function startServer(
     env: { ...process.env, ISSUER: issuer.issuer, PDP_URL: pdp.url, ...extraEnv },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
-  if (pinning && pinned && child.pid !== undefined) pin(child.pid, 1);
+  if (pinning && pinned === 'all' && child.pid !== undefined) pin(child.pid, 1);
   let id = 0;
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   const port = await new Promise<number>((resolve, reject) => {
@@ -291,6 +315,8 @@ async function startServer(
       else waiter?.resolve(message.result);
     });
   });
+  // Threads started by now (the embedded database's, V8's and libuv's helpers) keep both cores.
+  if (pinning && pinned === 'main' && child.pid !== undefined) pin(child.pid, 1, 'main');
   const ask = <T>(type: string, payload?: unknown) =>
     new Promise<T>((resolve, reject) => {
       const message: ToServer = { id: ++id, type, payload };
@@ -465,7 +491,7 @@ async function runInterleaved(group: Scenario[]): Promise<Record<string, { resul
           scenario.name,
           scenario.file,
           { ...scenario.env, ...env },
-          scenario.sideBySide !== 'data-path',
+          scenario.sideBySide === 'data-path' ? 'main' : 'all',
         ),
       );
     }
@@ -705,3 +731,4 @@ const json = `${JSON.stringify(report, null, 2)}\n`;
 writeFileSync(path.join(resultsDir, `${report.at.replace(/[:.]/g, '-')}.json`), json);
 writeFileSync(path.join(resultsDir, 'latest.json'), json);
 await Promise.all([issuer.close(), pdp.close()]);
+if (pinnedPostmaster !== undefined) pin(pinnedPostmaster, `0-${cores - 1}`, 'main');
