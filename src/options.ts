@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Logger, Observer } from './observe.js';
+import type { AuditEntry } from './pipeline.js';
 import { HTTP_PROTOCOLS, isUrl, REDIS_PROTOCOLS } from './url.js';
 
 const url = (what: string) =>
@@ -70,6 +71,11 @@ export const portvaktOptionsSchema = z
       .optional(),
     /** A pino-compatible logger for audit lines and warnings. Default: silent. */
     logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null && 'info' in v && 'warn' in v).optional(),
+    /**
+     * Where each decision's audit entry goes. Default: with a `logger`, one line on it at `info`
+     * (`{ audit: entry }`, "authorization decision"); without one, nowhere.
+     */
+    audit: z.custom<(entry: AuditEntry) => void>((v) => typeof v === 'function', 'audit must be a function').optional(),
     /** Receives counters/timings; the gateway wires prom-client here. */
     observer: z.custom<Observer>((v) => typeof v === 'object' && v !== null).optional(),
   })

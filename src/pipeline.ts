@@ -2,6 +2,7 @@ import type { Caller } from './caller/caller.js';
 import type { CallerSource, Callers } from './caller/callers.js';
 import type { PortvaktContext } from './context.js';
 import { accessDenied, insufficientScope, type PortvaktError, systemUserMissing } from './errors.js';
+import type { Logger } from './observe.js';
 import { parseParty } from './party/orgno.js';
 import type { DecisionCache } from './pdp/decision-cache.js';
 import type { Decision } from './pdp/response.js';
@@ -35,6 +36,12 @@ export interface AuditEntry {
   cached: boolean;
   ms: number;
 }
+
+/** The audit line Portvakt writes unless told otherwise: `{ audit: entry }` at `info`, "authorization decision". */
+export const auditLine =
+  (logger: Pick<Logger, 'info'>) =>
+  (entry: AuditEntry): void =>
+    logger.info({ audit: entry }, 'authorization decision');
 
 export interface PipelineDeps {
   /** The token stage: the caller, or a 401/503 refusal. */

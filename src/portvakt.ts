@@ -9,7 +9,7 @@ import { createPdpClient } from './pdp/client.js';
 import { createDecisionCache } from './pdp/decision-cache.js';
 import { createPepCredentials } from './pdp/pep-credentials.js';
 import { createRedisDecisionStore } from './pdp/shared-cache.js';
-import { type AuditEntry, type AuthorizeRequest, createPipeline } from './pipeline.js';
+import { type AuthorizeRequest, auditLine, createPipeline } from './pipeline.js';
 import { createJsonFetcher, discoverJwksUri } from './token/discovery.js';
 import { createRemoteKeySet, type RemoteKeySet } from './token/jwks.js';
 import { createTokenVerifier } from './token/verify.js';
@@ -134,7 +134,7 @@ export function createPortvakt(input: PortvaktOptions): Portvakt {
     callers,
     decisions,
     refused,
-    audit: options.logger && ((entry: AuditEntry) => logger.info({ audit: entry }, 'authorization decision')),
+    audit: options.audit ?? (options.logger && auditLine(options.logger)),
   });
   const authorizeRequest: AuthorizeRequest = async (request, operation) => pipeline(request, operation);
 

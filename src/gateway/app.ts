@@ -1,20 +1,19 @@
-import { randomUUID } from 'node:crypto';
 import express, { type Express, type Request } from 'express';
 import { claimsUnavailable, isClaimsOutage } from '../claims/errors.js';
 import type { ClaimsStore } from '../claims/store.js';
-import type { AppLogger } from '../log.js';
+import { type AppLogger, namedFieldsLogger } from '../log.js';
 import type { Portvakt } from '../portvakt.js';
 import { httpProblem, ProblemError } from '../problem.js';
-import { createBodyLimit, MAX_BODY_BYTES } from './body-limit.js';
+import { MAX_BODY_BYTES } from './body-limit.js';
 import { mountDocs } from './docs.js';
+import { createEdge } from './edge.js';
 import { gatewayProblem } from './errors.js';
 import type { ResourceHandler } from './handlers/types.js';
-import { SECURITY_HEADERS } from './headers.js';
 import { createGatewayMetrics, type GatewayMetrics, UNMATCHED_ROUTE } from './metrics.js';
 import type { LoadedSpec, SpecOperation } from './openapi.js';
 import { createProxyHandler } from './proxy.js';
 import { createQueryValidator } from './query-validator.js';
-import { requestLog } from './request-log.js';
+import { requestLine } from './request-log.js';
 
 export interface GatewayAppOptions {
   portvakt: Portvakt;
@@ -50,29 +49,6 @@ export interface UpstreamDeadlines {
   totalTimeoutMs?: number;
   /** Longest silence in the client's request body. Default 10000. */
   requestBodyIdleTimeoutMs?: number;
-}
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/**
- * Refuses what Node's parser lets through but HTTP/1.1 does not: a request line of another major version
- * (`HTTP/2.0`, `HTTP/0.9`) and a second `Host` (RFC 9112 §3.2: a server MUST answer 400), where the
- * gateway and whatever sits behind it could each read a different one.
- */
-function refuseMalformedMessages(req: Request, res: express.Response, next: express.NextFunction) {
-  const hosts = req.rawHeaders.filter((value, i) => i % 2 === 0 && value.toLowerCase() === 'host').length;
-  if (req.httpVersionMajor === 1 && hosts <= 1) return next();
-  res.setHeader('Connection', 'close');
-  const detail =
-    hosts > 1 ? 'The request has more than one Host header.' : 'Only HTTP/1.0 and HTTP/1.1 are spoken here.';
-  next(httpProblem('request_invalid', detail));
-}
-
-/** The security headers, and `Cache-Control: no-store` unless a proxied operation lets its upstream say otherwise. */
-function securityHeaders(_req: Request, res: express.Response, next: express.NextFunction) {
-  for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
-  res.setHeader('Cache-Control', 'no-store');
-  next();
 }
 
 type RouteMethod = 'get' | 'put' | 'post' | 'delete' | 'options' | 'head' | 'patch' | 'trace';
@@ -156,17 +132,12 @@ export function createGatewayApp(options: GatewayAppOptions): Express {
   app.set('case sensitive routing', true);
   // Only what TRUST_PROXY names: by default no client can tell the upstream where it came from.
   app.set('trust proxy', options.trustProxy ?? false);
-  app.use(metrics.middleware);
-  app.use((req, res, next) => {
-    const given = req.headers['x-request-id'];
-    const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    res.setHeader('X-Request-Id', id);
-    next();
-  });
-  app.use(requestLog(logger));
-  app.use(securityHeaders);
-  app.use(refuseMalformedMessages);
-  app.use(createBodyLimit(options.maxBodyBytes ?? MAX_BODY_BYTES));
+  app.use(
+    createEdge({
+      done: [metrics.requestDone, requestLine(namedFieldsLogger(logger))],
+      maxBodyBytes: options.maxBodyBytes ?? MAX_BODY_BYTES,
+    }),
+  );
 
   app.get('/health/live', (_req, res) => {
     res.json({ status: 'up' });

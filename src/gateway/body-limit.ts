@@ -1,5 +1,5 @@
-import type { RequestHandler } from 'express';
-import { httpProblem } from '../problem.js';
+import type { Request, Response } from 'express';
+import { httpProblem, type ProblemError } from '../problem.js';
 
 /** Largest request body the gateway accepts: 1 MiB. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -18,12 +18,10 @@ export const requestBodyStalled = (idleMs: number) =>
  * after the answer to keep the connection alive — 20 MB, or a body that never ends, held until its
  * 300 s request timeout. The proxy takes the header off again for the routes that do read it.
  */
-export function createBodyLimit(maxBytes = MAX_BODY_BYTES): RequestHandler {
-  return (req, res, next) => {
-    const declared = req.headers['content-length'];
-    const hasBody = req.headers['transfer-encoding'] !== undefined || (declared !== undefined && declared !== '0');
-    if (hasBody && !req.complete) res.setHeader('Connection', 'close');
-    if (declared !== undefined && Number(declared) > maxBytes) return next(payloadTooLarge(maxBytes));
-    next();
-  };
+export function bodyRefusal(req: Request, res: Response, maxBytes = MAX_BODY_BYTES): ProblemError | undefined {
+  const declared = req.headers['content-length'];
+  const hasBody = req.headers['transfer-encoding'] !== undefined || (declared !== undefined && declared !== '0');
+  if (hasBody && !req.complete) res.setHeader('Connection', 'close');
+  if (declared !== undefined && Number(declared) > maxBytes) return payloadTooLarge(maxBytes);
+  return undefined;
 }

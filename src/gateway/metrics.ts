@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import { TOKEN_REJECTION_CODES } from '../errors.js';
 import type { Observer } from '../observe.js';
+import type { RequestDone } from './edge.js';
 
 /** Label for a request no route of the app matched (404s), so raw URLs never become label values. */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -21,8 +22,8 @@ export interface GatewayMetrics {
   registry: Registry;
   /** Pass to `createPortvakt({ observer })`: token rejections, PDP calls, decision cache lookups, JWKS refreshes. */
   observer: Observer;
-  /** Counts and times every request by method, route template and status; mount first. */
-  middleware: RequestHandler;
+  /** Counts and times a finished request by method, route template and status (`createEdge` calls it). */
+  requestDone: RequestDone;
   /** Serves `/metrics` in the Prometheus text format. */
   handler: RequestHandler;
 }
@@ -120,15 +121,10 @@ export function createGatewayMetrics(): GatewayMetrics {
     sharedCacheError: (operation) => sharedErrors.inc({ operation: safe(operation) }),
   };
 
-  const middleware: RequestHandler = (req, res, next) => {
-    const stop = duration.startTimer();
-    // `close` follows `finish` on every response, and comes alone when the client went away first.
-    res.once('close', () => {
-      const labels = { method: req.method, route: routeOf(req, res), status: String(res.statusCode) };
-      requests.inc(labels);
-      stop(labels);
-    });
-    next();
+  const requestDone: RequestDone = (req, res, _id, ms) => {
+    const labels = { method: req.method, route: routeOf(req, res), status: String(res.statusCode) };
+    requests.inc(labels);
+    duration.observe(labels, ms / 1000);
   };
 
   const handler: RequestHandler = async (_req, res, next) => {
@@ -140,5 +136,5 @@ export function createGatewayMetrics(): GatewayMetrics {
     }
   };
 
-  return { registry, observer, middleware, handler };
+  return { registry, observer, requestDone, handler };
 }

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { type ClaimsStore, createClaimsStore } from '../claims/store.js';
-import { type AppLogger, createLogger } from '../log.js';
+import { type AppLogger, createLogger, namedFieldsLogger } from '../log.js';
+import { auditLine } from '../pipeline.js';
 import { createPortvakt, type Portvakt } from '../portvakt.js';
 import { createGatewayApp } from './app.js';
 import type { GatewayConfig } from './config.js';
@@ -96,7 +97,12 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     throw err;
   }
   const metrics = createGatewayMetrics();
-  const portvakt = createPortvakt({ ...config.portvakt, logger, observer: metrics.observer });
+  const portvakt = createPortvakt({
+    ...config.portvakt,
+    logger,
+    audit: auditLine(namedFieldsLogger(logger)),
+    observer: metrics.observer,
+  });
   // The keys load while the claims database opens: readiness needs both, so neither waits for the other.
   progress('keys', `loading signing keys for ${config.portvakt.issuer}`);
   const stopLoading = loadKeysUntilReady(portvakt, logger, progress);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AuditEntry } from '../../src/index.js';
 import { MINIMUM_AUTHENTICATION_LEVEL_ORG, minimumAuthenticationLevel } from '../../src/testing/index.js';
 import {
   APE,
@@ -157,6 +158,47 @@ describe('subscription key', () => {
       expect(keyed.pdp.calls[0]?.headers['ocp-apim-subscription-key']).toBe('sub-key-123');
     } finally {
       await keyed.close();
+    }
+  });
+});
+
+describe('the audit entry', () => {
+  it('goes to the `audit` sink when one is given, once per decision, and not to the logger', async () => {
+    const entries: AuditEntry[] = [];
+    const lines: unknown[] = [];
+    const logger = { info: (o: object) => lines.push(o), warn: () => {}, error: () => {} };
+    const own = await startLibraryWorld({ logger, audit: (entry) => entries.push(entry) });
+    try {
+      const token = own.issuer.token();
+      expect((await own.get(RORVANN, token)).status).toBe(200);
+      expect((await own.get(RORVANN, token)).status).toBe(200);
+      expectProblem(await own.get(APE, token), 403, 'access_denied');
+      expect(entries.map((e) => [e.party, e.decision, e.cached])).toEqual([
+        [RORVANN, 'Permit', false],
+        [RORVANN, 'Permit', true],
+        [APE, 'Deny', false],
+      ]);
+      expect(entries[0]).toMatchObject({ systemUser: RORVANN_USER, resource: KRAV.resource, action: KRAV.action });
+      expect(lines).toEqual([]);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('is a line on the logger by default', async () => {
+    const lines: { obj: object; msg: string | undefined }[] = [];
+    const logger = { info: (obj: object, msg?: string) => lines.push({ obj, msg }), warn: () => {}, error: () => {} };
+    const own = await startLibraryWorld({ logger });
+    try {
+      expect((await own.get(RORVANN, own.issuer.token())).status).toBe(200);
+      expect(lines).toEqual([
+        {
+          obj: { audit: expect.objectContaining({ party: RORVANN, decision: 'Permit' }) },
+          msg: 'authorization decision',
+        },
+      ]);
+    } finally {
+      await own.close();
     }
   });
 });
