@@ -29,23 +29,20 @@ export function createPostgresSql(options: PostgresSqlOptions): Sql {
   // discards that connection and the next query reports a lasting outage as 503.
   pool.on('error', (err) => options.logger?.warn({ err }, 'claims database: idle connection lost'));
 
-  const guard = async <T>(work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (err) {
-      throw isClaimsOutage(err) ? claimsUnavailable(err) : err;
-    }
+  const outage = (err: unknown): never => {
+    throw isClaimsOutage(err) ? claimsUnavailable(err) : err;
   };
+  const guard = <T>(work: () => Promise<T>): Promise<T> => work().catch(outage);
+  // pg copies the values as it binds them; the readonly list is never written to.
   const queryable = (q: pg.Pool | pg.PoolClient): SqlQueryable => ({
-    async query<Row extends SqlRow = SqlRow>(text: string, params: readonly SqlValue[] = []) {
-      const result = await q.query<Row>(text, [...params]);
-      return result.rows;
-    },
+    query: <Row extends SqlRow = SqlRow>(text: string, params: readonly SqlValue[] = []) =>
+      q.query<Row>(text, params as SqlValue[]).then((result) => result.rows),
   });
   const onPool = queryable(pool);
 
   return {
-    query: (text, params) => guard(() => onPool.query(text, params)),
+    query: <Row extends SqlRow = SqlRow>(text: string, params?: readonly SqlValue[]) =>
+      onPool.query<Row>(text, params).catch(outage),
     transaction: (fn) =>
       guard(async () => {
         const client = await pool.connect();
