@@ -47,8 +47,9 @@ export function createEdge({ done, maxBodyBytes }: EdgeOptions): RequestHandler 
     const given = req.headers['x-request-id'];
     const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     res.setHeader('X-Request-Id', id);
-    // `close` follows `finish` on every response, and comes alone when the client went away first.
-    res.once('close', () => {
+    // `close` follows `finish` on every response, and comes alone when the client went away first. A
+    // response emits it once, so `on` (`once` wraps the listener and removes it again, per request).
+    res.on('close', () => {
       const ms = performance.now() - started;
       for (const after of done) after(req, res, id, ms);
     });
