@@ -106,23 +106,24 @@ function pin(pid: number, cores: number | string, threads: 'all' | 'main' = 'all
 
 const BENCH_SCHEMA = 'portvakt_bench';
 let benchDatabaseUrl: string | undefined;
-let pinnedPostmaster: number | undefined;
 
 /**
  * A PostgreSQL on this machine goes to core 0 with the load generator, as a production database runs on
  * other hardware than the gateway: its backends sharing the server's core cost the server's own code 40 %
- * more CPU per request (caches), anchor and gateway alike. New backends inherit the postmaster's affinity.
- * Returns the postmaster's pid, to be given back both cores at the end; undefined when it is not ours to pin.
+ * more CPU per request (caches), anchor and gateway alike. New backends inherit the postmaster's affinity;
+ * the postmaster gets its own back when the bench exits. A remote database, or another user's, is left alone.
  */
-function pinPostgresAway(result: { rows: { pid: number }[] }): number | undefined {
+function pinPostgresAway(backend: number): void {
   try {
-    const backend = result.rows[0]!.pid;
+    if (!readFileSync(`/proc/${backend}/cmdline`, 'utf8').startsWith('postgres')) return;
     const stat = readFileSync(`/proc/${backend}/stat`, 'utf8');
-    if (!readFileSync(`/proc/${backend}/cmdline`, 'utf8').startsWith('postgres')) return undefined;
     const postmaster = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    return pin(postmaster, 0, 'main') ? postmaster : undefined;
+    // "pid 8704's current affinity list: 0,1"
+    const shown = execFileSync('taskset', ['-c', '-p', String(postmaster)], { encoding: 'utf8' });
+    const before = shown.slice(shown.lastIndexOf(':') + 1).trim();
+    if (pin(postmaster, 0, 'main')) process.once('exit', () => pin(postmaster, before, 'main'));
   } catch {
-    return undefined; // a remote database, or another user's
+    // not a process of this machine we may read or pin
   }
 }
 if (settings.databaseUrl) {
@@ -130,7 +131,7 @@ if (settings.databaseUrl) {
   await admin.connect();
   await admin.query(`DROP SCHEMA IF EXISTS ${BENCH_SCHEMA} CASCADE`);
   await admin.query(`CREATE SCHEMA ${BENCH_SCHEMA}`);
-  if (pinning) pinnedPostmaster = pinPostgresAway(await admin.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'));
+  if (pinning) pinPostgresAway((await admin.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid);
   await admin.end();
   const url = new URL(settings.databaseUrl);
   url.searchParams.set('options', `-c search_path=${BENCH_SCHEMA}`);
@@ -731,4 +732,3 @@ const json = `${JSON.stringify(report, null, 2)}\n`;
 writeFileSync(path.join(resultsDir, `${report.at.replace(/[:.]/g, '-')}.json`), json);
 writeFileSync(path.join(resultsDir, 'latest.json'), json);
 await Promise.all([issuer.close(), pdp.close()]);
-if (pinnedPostmaster !== undefined) pin(pinnedPostmaster, `0-${cores - 1}`, 'main');
