@@ -83,7 +83,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
     const query = { systemUserId: systemUser.id, resource: operation.resource, action: operation.action, party };
     const started = audit ? performance.now() : 0;
-    // Without a logger no entry is ever built.
+    // Without an audit sink no entry is ever built.
     const note =
       audit &&
       ((decision: string, cached: boolean) =>

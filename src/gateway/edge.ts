@@ -25,7 +25,7 @@ const SECURITY_HEADER_ENTRIES = Object.entries(SECURITY_HEADERS);
 function malformedRefusal(req: Request, res: Response): ProblemError | undefined {
   let hosts = 0;
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    if (req.rawHeaders[i]!.length === 4 && req.rawHeaders[i]!.toLowerCase() === 'host') hosts++;
+    if (req.rawHeaders[i]!.toLowerCase() === 'host') hosts++;
   }
   if (req.httpVersionMajor === 1 && hosts <= 1) return undefined;
   res.setHeader('Connection', 'close');
