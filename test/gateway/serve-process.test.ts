@@ -80,6 +80,13 @@ describe('portvakt serve (as a process)', () => {
       const [code] = await once(child, 'exit');
       expect(code).toBe(0);
       expect(output()).not.toContain(token.split('.')[2]);
+      // Every request's line is on stdout, the last one's too, though the process exited right after it.
+      const logged = output()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { msg: string; res?: { statusCode: number } });
+      const requests = logged.filter((line) => line.msg.startsWith('request '));
+      expect(requests.map((line) => line.res?.statusCode)).toEqual([200, 401, 403, 400, 503, 403]);
       // One progress line per start-up stage on stderr, beside the JSON log on stdout.
       for (const line of ['opening the embedded claims database', 'claims database ready', 'signing keys loaded']) {
         expect(output()).toContain(`portvakt serve: ${line}`);
