@@ -3,8 +3,6 @@
  * synchronously on the thread that calls it, so on the gateway's thread a burst of queries would hold
  * up every other request (health checks included). Here it runs beside it, and answers messages.
  */
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { type PGlite, type QueryOptions, type Results, type Transaction, types } from '@electric-sql/pglite';
 import { type EmbeddedImage, openImage } from './embedded-image.js';
@@ -139,28 +137,9 @@ async function handle(db: PGlite, request: WorkerRequest): Promise<void> {
   }
 }
 
-/**
- * How much lower this thread's scheduling priority is than the gateway's (Linux nice, 0-19). The two
- * threads share the process's CPU time; under overload the database should queue, not the event loop
- * that answers health checks and the requests that need no database.
- */
-const NICENESS = 3;
-
-/**
- * On Linux a thread has its own nice value, set through its thread id (`/proc/thread-self`); elsewhere,
- * or where that is refused, the database simply runs at the process's priority.
- */
-function lowerThisThreadsPriority(): void {
-  try {
-    const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isSafeInteger(threadId) && threadId > 0) setPriority(threadId, NICENESS);
-  } catch {
-    // not Linux, or not permitted
-  }
-}
-
+// At the process's own priority: a lower one bought the event loop nothing the reply window does not
+// (docs/performance-data-path.md) and let any other busy process starve the database.
 try {
-  lowerThisThreadsPriority();
   const db = await openImage({ image, cacheDir, parsers: JSON_AS_TEXT });
   statements = createStatementCache(db);
   port.on('message', (request: WorkerRequest) => void handle(db, request));
