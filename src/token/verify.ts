@@ -70,7 +70,7 @@ const B64URL = /^[A-Za-z0-9_-]+$/;
  * the RSA modulus at least 2048 bits, then the claims. The one hand-written step is the RSA check itself: Node's
  * `crypto.verify` on the imported key, in its callback form, which runs on libuv's thread pool as WebCrypto
  * does. Measured side by side with auth0's middleware on new tokens, jose's `compactVerify` (WebCrypto) gave
- * 0.91–0.93× its throughput and the synchronous `crypto.verify` 0.92×; this form gave 1.06× (docs/performance.md).
+ * 0.91–0.93× its throughput and the synchronous `crypto.verify` 0.78–0.93×; this form 1.02–1.10× (docs/performance.md).
  */
 export function createTokenVerifier(options: TokenVerifierOptions) {
   const { keys } = options;
