@@ -2,14 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { isPortvaktError, type PortvaktError } from '../errors.js';
 import { readBearer } from '../token/extract.js';
 import type { RemoteKeySet } from '../token/jwks.js';
-import {
-  CLOCK_TOLERANCE_SECONDS,
-  type ClaimRules,
-  checkClaims,
-  checkTimes,
-  type TokenClaims,
-  type TokenVerifier,
-} from '../token/verify.js';
+import { type ClaimRules, checkClaims, checkTimes, type TokenClaims, type TokenVerifier } from '../token/verify.js';
 import { type Caller, callerOf } from './caller.js';
 
 /** Default bound on remembered tokens: about 21 MB at Maskinporten's token size (docs/performance.md). */
@@ -78,8 +71,9 @@ function createSeenBefore(max: number) {
  * Security: only tokens that passed `verify` are remembered, and a hit needs the whole stored token to equal the
  * one presented, so a forged or altered token always goes through the full check. Every hit re-checks `exp`,
  * `nbf` and `iat` against the clock, so a remembered token is refused exactly when a fresh verification would
- * refuse it; the entry's TTL evicts it once `exp` plus the tolerance has passed. A new key set generation (a
- * reload that withdraws or changes a key) forgets every token. Entries are found by the token's last 32
+ * refuse it, and the entry is dropped then. No lru-cache TTL: it would read the clock a second time and arm a
+ * timer every millisecond on the hot path; an expired entry nobody presents leaves as the least recently used.
+ * A new key set generation (a reload that withdraws or changes a key) forgets every token. Entries are found by the token's last 32
  * characters: hashing a 1 KB token for the map cost about 14 000 instructions a request (callgrind), ten times
  * the slot; two tokens that end alike only displace each other, neither is answered with the other's caller.
  */
@@ -111,11 +105,9 @@ export function createCallers(options: CallersOptions) {
     if (isPortvaktError(claims)) throw refused(claims);
     const caller = callerOf(claims);
     // The key `verify` used belongs to the generation read now (no I/O ran since it resumed), so this entry is
-    // cleared with it. `verify` has checked that `exp` is a number.
-    const exp = claims.exp as number;
-    const ttl = (exp + CLOCK_TOLERANCE_SECONDS) * 1000 - now();
-    if (keys.generation === generation && ttl > 0 && seenBefore(token)) {
-      remembered.set(slotOf(token), { token, caller, exp, nbf: claims.nbf, iat: claims.iat }, { ttl: Math.ceil(ttl) });
+    // cleared with it. `verify` has checked `exp` and the clock.
+    if (keys.generation === generation && seenBefore(token)) {
+      remembered.set(slotOf(token), { token, caller, exp: claims.exp as number, nbf: claims.nbf, iat: claims.iat });
     }
     return caller;
   }
