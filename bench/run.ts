@@ -445,6 +445,9 @@ const scenarios: Scenario[] = [
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 500));
 
+/** Unmeasured load before each slice of the side-by-side groups (see runInterleaved). */
+const REWARM_SECONDS = 0.5;
+
 /** One measured load with the server's own CPU time: what the middleware costs, whatever the load generator manages. */
 async function sampleOf(server: Server, plan: Plan, seconds: number): Promise<Sample> {
   type Cpu = { user: number; system: number };
@@ -505,6 +508,11 @@ async function runInterleaved(group: Scenario[]): Promise<Record<string, { resul
     for (let slice = 0; slice < slices; slice++) {
       for (let k = 0; k < group.length; k++) {
         const i = (slice + k) % group.length; // each slice starts with the next scenario
+        // Half a second of unmeasured load first. A server that sat idle while the others had their turn answers
+        // its first requests slower: without this, an identical server measured 6–8 % slower when it went first
+        // (it had waited longest since its warm-up), which biased every ratio against the first scenario.
+        await load(servers[i]!.url, group[i]!.warm, REWARM_SECONDS);
+        await new Promise((resolve) => setTimeout(resolve, 100));
         samples[i]!.push(await sampleOf(servers[i]!, sliceOf(group[i]!.measure, slice, slices), 1));
         await new Promise((resolve) => setTimeout(resolve, 100)); // the cut-off requests land
       }
