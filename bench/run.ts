@@ -447,6 +447,8 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 500));
 
 /** Unmeasured load before each slice of the side-by-side groups (see runInterleaved). */
 const REWARM_SECONDS = 0.5;
+/** After a load stopped on time: its cut-off requests land before anything else is counted. */
+const cutOffLand = () => new Promise((resolve) => setTimeout(resolve, 100));
 
 /** One measured load with the server's own CPU time: what the middleware costs, whatever the load generator manages. */
 async function sampleOf(server: Server, plan: Plan, seconds: number): Promise<Sample> {
@@ -512,9 +514,9 @@ async function runInterleaved(group: Scenario[]): Promise<Record<string, { resul
         // its first requests slower: without this, an identical server measured 6–8 % slower when it went first
         // (it had waited longest since its warm-up), which biased every ratio against the first scenario.
         await load(servers[i]!.url, group[i]!.warm, REWARM_SECONDS);
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await cutOffLand();
         samples[i]!.push(await sampleOf(servers[i]!, sliceOf(group[i]!.measure, slice, slices), 1));
-        await new Promise((resolve) => setTimeout(resolve, 100)); // the cut-off requests land
+        await cutOffLand();
       }
     }
     return Object.fromEntries(

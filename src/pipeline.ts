@@ -62,6 +62,9 @@ export type AuthorizeRequest = (request: PipelineRequest, operation: Operation) 
  */
 export type Pipeline = (request: PipelineRequest, operation: Operation) => PortvaktContext | Promise<PortvaktContext>;
 
+/** A caller that holds a system user: the only kind that reaches the PDP. */
+type AdmittedCaller = Caller & { systemUser: object };
+
 /**
  * The authorization pipeline in its fixed order: token (401/503) → scope and system user (403) → party and
  * parameters (400) → PDP decision (403/503). So a bad request never costs a PDP call, and an anonymous caller
@@ -70,9 +73,6 @@ export type Pipeline = (request: PipelineRequest, operation: Operation) => Portv
  * The one place that answers in the same tick: a cached request makes no promise, which took the benchmark's
  * hot path from 0.87× to 0.88–0.92× bare Express (docs/performance.md). Everything else continues asynchronously.
  */
-/** A caller that holds a system user: the only kind that reaches the PDP. */
-type AdmittedCaller = Caller & { systemUser: object };
-
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const { callers, decisions, refused, audit } = deps;
 

@@ -73,9 +73,10 @@ function createSeenBefore(max: number) {
  * `nbf` and `iat` against the clock, so a remembered token is refused exactly when a fresh verification would
  * refuse it, and the entry is dropped then. No lru-cache TTL: it would read the clock a second time and arm a
  * timer every millisecond on the hot path; an expired entry nobody presents leaves as the least recently used.
- * A new key set generation (a reload that withdraws or changes a key) forgets every token. Entries are found by the token's last 32
- * characters: hashing a 1 KB token for the map cost about 14 000 instructions a request (callgrind), ten times
- * the slot; two tokens that end alike only displace each other, neither is answered with the other's caller.
+ * A new key set generation (a reload that withdraws or changes a key) forgets every token. Entries are found by
+ * the token's last 32 characters: hashing a 1 KB token for the map cost about 14 000 instructions a request
+ * (callgrind), ten times the slot; two tokens that end alike only displace each other, neither is answered with
+ * the other's caller.
  */
 export function createCallers(options: CallersOptions) {
   const { verify, rules, keys, max, refused } = options;
