@@ -154,6 +154,19 @@ describe('after express-jwt', () => {
     expect(portvakt.keysLoaded).toBe(false);
   });
 
+  it('ignores claims that a request only inherits (express-jwt sets its own property on each request)', async () => {
+    const portvakt = createPortvakt(testConfig(world.issuer, world.pdp));
+    const app = express();
+    // Claims no middleware verified for this request, inherited from the app's request prototype.
+    const claims = JSON.parse(Buffer.from(world.issuer.token().split('.')[1]!, 'base64url').toString());
+    Object.defineProperty(app.request, 'auth', { value: claims });
+    app.get('/v1/:party/things', portvakt.authorize(KRAV), (req, res) => res.json(req.portvakt));
+    app.use(portvakt.errorHandler());
+    const res = await request(app).get(`/v1/${RORVANN}/things`);
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('token_missing');
+  });
+
   it('still refuses claims from another issuer that express-jwt was configured to accept', async () => {
     const { app } = appWithExpressJwt('https://evil.example/');
     const token = world.issuer.token({ issuer: 'https://evil.example/' });
