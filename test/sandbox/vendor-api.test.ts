@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VENDOR } from '../../src/sandbox/cast.js';
 import { systemUserIdFor } from '../../src/testing/jws.js';
@@ -458,7 +459,7 @@ describe('Maskinporten’s self-service API and `portvakt token`', () => {
       runCli(['token', '--org', NOBODY, '--external-ref', 'abc'], env),
     ]);
     expect(own.code).toBe(0);
-    const claims = JSON.parse(Buffer.from(own.stdout.trim().split('.')[1]!, 'base64url').toString());
+    const claims = decodeJwt(own.stdout.trim());
     expect(claims.scope).toBe(SCOPES.registerWrite);
     expect(claims.authorization_details).toBeUndefined();
     expect(nothing.code).toBe(1);
