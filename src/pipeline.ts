@@ -70,26 +70,28 @@ type AdmittedCaller = Caller & { systemUser: object };
  * parameters (400) → PDP decision (403/503). So a bad request never costs a PDP call, and an anonymous caller
  * learns nothing about parameters.
  *
- * The one place that answers in the same tick: a cached request makes no promise, which took the benchmark's
- * hot path from 0.87× to 0.88–0.92× bare Express (docs/performance.md). Everything else continues asynchronously.
+ * The one place that answers in the same tick: a request whose token is remembered and whose decision is cached
+ * makes no promise, which is what keeps the benchmark's hot-path target (docs/design.md, "The same-tick path").
+ * Everything else continues asynchronously.
  */
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const { callers, decisions, refused, audit } = deps;
 
-  /** The audit line of one decision, when there is an audit sink. */
-  function note(caller: AdmittedCaller, query: DecisionQuery, decision: string, cached: boolean, started: number) {
-    audit?.({
-      consumerOrg: caller.consumerOrgNo,
-      systemId: caller.systemId,
-      systemUser: query.systemUserId,
-      party: query.party,
-      resource: query.resource,
-      action: query.action,
-      decision,
-      cached,
-      ms: Math.round((performance.now() - started) * 100) / 100,
-    });
-  }
+  /** The audit line of one decision; only made when there is an audit sink. */
+  const note =
+    audit &&
+    ((caller: AdmittedCaller, query: DecisionQuery, decision: string, cached: boolean, started: number) =>
+      audit({
+        consumerOrg: caller.consumerOrgNo,
+        systemId: caller.systemId,
+        systemUser: query.systemUserId,
+        party: query.party,
+        resource: query.resource,
+        action: query.action,
+        decision,
+        cached,
+        ms: Math.round((performance.now() - started) * 100) / 100,
+      }));
 
   function decided(
     caller: AdmittedCaller,
@@ -98,7 +100,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     cached: boolean,
     started: number,
   ): PortvaktContext {
-    if (audit) note(caller, query, decision.permit ? 'Permit' : decision.reason, cached, started);
+    note?.(caller, query, decision.permit ? 'Permit' : decision.reason, cached, started);
     if (!decision.permit) throw accessDenied(decision.detail);
     return {
       party: query.party,
@@ -126,7 +128,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     return decisions.get(query).then(
       (outcome) => decided(caller, query, outcome.decision, outcome.cached, started),
       (err: unknown) => {
-        if (audit) note(caller, query, 'error', false, started);
+        note?.(caller, query, 'error', false, started);
         throw err;
       },
     );
