@@ -166,6 +166,34 @@ describe.skipIf(skip)('the packed package, installed as a user installs it', () 
     expect(await readdir(join(dir, 'app', 'node_modules', 'portvakt'))).toContain('LICENSE');
   });
 
+  it('changes no prototype and no process handler when imported and used; the only globals are zod’s', async () => {
+    const app = join(dir, 'app', 'esm');
+    await writeFile(
+      join(app, 'globals.js'),
+      `const targets = { Object: Object.prototype, Array: Array.prototype, Function: Function.prototype,
+  String: String.prototype, Promise: Promise.prototype, Error: Error.prototype, Map: Map.prototype, globalThis };
+const events = ['exit', 'beforeExit', 'uncaughtException', 'unhandledRejection', 'warning', 'SIGINT', 'SIGTERM'];
+const snap = () => ({
+  ...Object.fromEntries(Object.entries(targets).map(([name, o]) => [name, Reflect.ownKeys(o).map(String)])),
+  process: events.map((e) => e + ':' + process.listenerCount(e)),
+});
+const express = (await import('express')).default;
+const before = { ...snap(), request: Reflect.ownKeys(express.request).map(String) };
+const { createPortvakt } = await import('portvakt');
+const portvakt = createPortvakt({ issuer: 'https://test.maskinporten.no/', pdpUrl: 'https://pdp.example/authorize' });
+express().get('/v1/:party/things', portvakt.authorize({ scope: 's:s', resource: 'r', action: 'read' }));
+const after = { ...snap(), request: Reflect.ownKeys(express.request).map(String) };
+await portvakt.close();
+console.log(JSON.stringify(Object.fromEntries(Object.keys(before).map((k) => [k, after[k].filter((x) => !before[k].includes(x))]))));
+`,
+    );
+    const added = JSON.parse((await run('node', ['globals.js'], { cwd: app })).stdout) as Record<string, string[]>;
+    const { globalThis: globals, ...rest } = added;
+    for (const [where, names] of Object.entries(rest)) expect(names, where).toEqual([]);
+    // zod (v4) keeps its configuration and schema registry on the global object, shared by every copy of zod.
+    expect(globals?.every((name) => name.startsWith('__zod_'))).toBe(true);
+  });
+
   const expectExample = (stdout: string) => {
     const out = JSON.parse(stdout);
     expect(out.permitted).toEqual({ status: 200, body: { party: '310478717' } });
