@@ -71,7 +71,7 @@ type AdmittedCaller = Caller & { systemUser: object };
  * learns nothing about parameters.
  *
  * The one place that answers in the same tick: a request whose token is remembered and whose decision is cached
- * makes no promise, which is what keeps the benchmark's hot-path target (docs/design.md, "The same-tick path").
+ * makes no promise, worth a few per cent of the benchmark's hot path (docs/design.md, "The same-tick path").
  * Everything else continues asynchronously.
  */
 export function createPipeline(deps: PipelineDeps): Pipeline {
